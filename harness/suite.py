@@ -1,0 +1,49 @@
+"""The evaluation suite: what an editing run reads, whatever dataset it came from.
+
+Loaders (`harness.data` for XFEVER, `harness.xnli` for XNLI) produce an `EvalSuite`; the protocol,
+editors and metrics read only these types. Texts are tuples of one (claim) or two (premise,
+hypothesis) segments, so that pair tasks are encoded as pairs by the tokenizer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Text = tuple[str, ...]  # one segment, or (premise, hypothesis) for pair tasks
+
+
+@dataclass(frozen=True)
+class Example:
+    """An unrelated example for locality (and the editors' memory)."""
+
+    id: str
+    text: Text
+    label: str
+
+
+@dataclass(frozen=True)
+class EditRow:
+    """One edit request's data: the English example, its rephrases and its parallel translations."""
+
+    id: str
+    text: Text
+    label: str
+    rephrases: tuple[Text, ...] = ()
+    parallel: dict[str, Text] = field(default_factory=dict)  # lang -> translated text
+    parallel_rephrases: dict[str, tuple[Text, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EvalSuite:
+    """Edit rows plus locality sets, with the provenance a results file records."""
+
+    name: str  # "xfever" | "xnli"
+    dataset_id: str  # Hub id or local folder as given
+    dataset_revision: str | None  # resolved commit SHA, or build id / content hash for a folder
+    langs: tuple[str, ...]  # CLG languages, in column order
+    label_names: tuple[str, ...]  # dataset label names
+    edit: tuple[EditRow, ...]
+    locality: dict[str, tuple[Example, ...]]  # e.g. {"train": ..., "test": ...}
+    has_rephrases: bool = True  # False for XNLI: no MLG column
+    info: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,5 @@
+"""Translation engines behind one `Translator` interface."""
+
+from xfever.translate.base import DecodeSettings, EngineInfo, Translator
+
+__all__ = ["DecodeSettings", "EngineInfo", "Translator"]

@@ -1,0 +1,48 @@
+"""The `Translator` interface shared by the translation engines (transformers MarianMT, CTranslate2)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class DecodeSettings:
+    """How to decode. `num_beams=None` keeps the checkpoint's own generation config (opus-mt: 4).
+
+    `max_new_tokens` is capped per batch at `ceil(max_len_ratio * longest_source_tokens) + max_len_extra`
+    so that a row that starts looping cannot stall its batch up to the model's 512 tokens.
+    """
+
+    batch_size: int = 64
+    num_beams: int | None = None
+    max_len_ratio: float = 3.0
+    max_len_extra: int = 10
+    device: str = "auto"  # auto | cpu | cuda
+    precision: str = "auto"  # auto | fp32 | fp16 | bf16 | int8 | int8_float16 (engine-dependent)
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """Provenance of one language's translations, written to build.json and the card."""
+
+    engine: str  # "transformers" | "ct2"
+    engine_version: str
+    model_id: str
+    model_revision: str | None
+    target_token: str | None
+    device: str
+    precision: str
+    decoding: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@runtime_checkable
+class Translator(Protocol):
+    """Translates English sentences into one target language, keeping input order."""
+
+    info: EngineInfo
+
+    def translate(self, texts: list[str]) -> list[str]: ...
