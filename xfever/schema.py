@@ -16,7 +16,9 @@ Columns
 `en` config, every split:
     id (str), label (str: SUPPORTS | REFUTES), claim (str), rephrases (list[str], may be empty)
 `<lang>` config, split `edit` (one row per English edit row, same order):
-    id, label, claim (the translation), claim_en (the English source), plus the QA columns
+    id, rephrase_index (always null here), label, claim (the translation), claim_en (the English
+    source), plus the QA columns. `rephrase_index` is present only because `load_dataset` needs all
+    splits of a config to share one set of columns (it casts every file to the first file's schema).
 `<lang>` config, split `rephrases` (one row per English rephrase of an edit row):
     id (of the edit row), rephrase_index (int), label, claim (translated rephrase),
     claim_en (English rephrase), plus the QA columns

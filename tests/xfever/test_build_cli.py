@@ -1,0 +1,175 @@
+"""End-to-end `xfever build` through click's CliRunner on tiny MarianMT stand-ins and real FEVER claims."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from xfever.cli import main
+from xfever.schema import QA_COLUMNS
+
+FAST = ["--num-beams", "1", "--max-len-ratio", "0.5", "--max-len-extra", "2", "--quiet"]
+
+
+def run(args: list[str]):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _load(out: Path, config: str, split: str, cache: Path):
+    import datasets
+
+    return datasets.load_dataset(str(out), config, split=split, cache_dir=str(cache))
+
+
+def test_help_is_instant_and_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, xfever.cli; print(any(m in sys.modules for m in ('torch', 'transformers', 'datasets')))"
+    )
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    )
+    assert "build" in run(["--help"]).output
+
+
+def test_small_build_layout_and_qa(built_small: Path, small_edit_file: Path, tmp_path: Path) -> None:
+    record = json.loads((built_small / "build.json").read_text(encoding="utf-8"))
+    assert record["configs"] == {
+        "en": {"edit": 24},
+        "de": {"edit": 24, "rephrases": 48},
+        "zh": {"edit": 24, "rephrases": 48},
+    }
+    from xfever.provenance import sha256_file
+
+    assert record["inputs"][0]["sha256"] == sha256_file(small_edit_file)
+    assert record["engines"]["zh"]["target_token"] == ">>cmn_Hans<<"
+    assert record["engines"]["de"]["target_token"] is None
+    # The tiny models' outputs are garbage: the QA must say so.
+    for lang in ("de", "zh"):
+        assert record["qa"][lang]["edit"]["flagged"] > 12
+    rephrases = _load(built_small, "zh", "rephrases", tmp_path)
+    assert rephrases.column_names[:5] == ["id", "rephrase_index", "label", "claim", "claim_en"]
+    assert set(_load(built_small, "zh", "edit", tmp_path)["rephrase_index"]) == {None}
+    assert rephrases[1]["claim_en"].startswith("Reportedly, ") and rephrases[1]["rephrase_index"] == 1
+    en = _load(built_small, "en", "edit", tmp_path)
+    assert len(en[0]["rephrases"]) == 2
+    assert (built_small / "sentence_lengths.png").read_bytes().startswith(b"\x89PNG")
+    card = (built_small / "README.md").read_text(encoding="utf-8")
+    assert "![Sentence-length histograms per language](sentence_lengths.png)" in card
+    assert "ROCLING 2023" in card and "Thorne" in card and "Petroni" in card
+    assert str(built_small.parent) not in card  # no machine paths in the card
+    assert not built_small.with_name(built_small.name + ".partial").exists()
+
+
+def test_ready_made_full_sample_zh(
+    fever_sample: Path, fever_claims: list[str], model_args, tmp_path: Path
+) -> None:
+    out = tmp_path / "xfever_data"
+    result = run(
+        ["build", "--langs", "zh", "--edit-file", fever_sample, "--out", out, *model_args[6:8], *FAST]
+    )
+    assert result.exit_code == 0, result.output
+    zh = _load(out, "zh", "edit", tmp_path / "cache")
+    assert zh.num_rows == 239
+    assert zh["claim_en"] == fever_claims
+    ids = [json.loads(line)["id"] for line in fever_sample.read_text(encoding="utf-8").splitlines()]
+    assert zh["id"] == ids
+    assert list(zh.column_names[-len(QA_COLUMNS) :]) == list(QA_COLUMNS)
+    assert sum(zh["qa_flagged"]) > 0
+    assert run(["validate", out]).exit_code == 0
+
+
+def test_split_mode(fever_sample: Path, model_args, tmp_path: Path) -> None:
+    out = tmp_path / "split"
+    args = ["build", "--langs", "ar", "--train", fever_sample, "--dev", fever_sample, "--split-seed", "3"]
+    result = run([*args, "--out", out, *model_args[8:10], *FAST])
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    assert record["configs"]["en"] == {"train": 191, "validation": 23, "edit": 23, "test": 239}
+    assert record["split"]["seed"] == 3 and record["split"]["leftover_rows_dropped"] == 2
+    en_edit = _load(out, "en", "edit", tmp_path / "cache")
+    ar_edit = _load(out, "ar", "edit", tmp_path / "cache")
+    assert ar_edit["id"] == en_edit["id"] and ar_edit["claim_en"] == en_edit["claim"]
+    assert record["engines"]["ar"]["target_token"] == ">>ara<<"
+    # a second run with the same arguments finds the build already there
+    again = run([*args, "--out", out, *model_args[8:10], *FAST])
+    assert again.exit_code == 0 and "already holds this build" in again.output
+    replaced = run([*args[:-1], "4", "--out", out, "--overwrite", *model_args[8:10], *FAST])
+    assert replaced.exit_code == 0, replaced.output
+    assert json.loads((out / "build.json").read_text(encoding="utf-8"))["split"]["seed"] == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "split"]  # nothing set aside is left
+
+
+def _rows(tmp_path: Path, rows: list) -> Path:
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8"
+    )
+    return path
+
+
+GOOD = {"id": "1", "input": "A claim .", "output": [{"answer": "SUPPORTS"}]}
+
+
+@pytest.mark.parametrize(
+    ("rows", "extra", "expected"),
+    [
+        ([GOOD, "{oops"], [], ["in.jsonl:2", "malformed JSON"]),
+        ([{"id": "1", "output": [{"answer": "SUPPORTS"}]}], [], ["in.jsonl:1", "field 'input'"]),
+        ([{"id": "1", "input": "x"}], [], ["in.jsonl:1", "field 'output'"]),
+        ([{**GOOD, "input": ""}], [], ["in.jsonl:1", "empty claim"]),
+        ([{**GOOD, "output": [{"answer": "TRUE"}]}], [], ["in.jsonl:1", "output[0].answer", "'TRUE'"]),
+        ([GOOD, GOOD], [], ["in.jsonl:2", "duplicate id"]),
+        ([GOOD], ["--langs", "de,xx"], ["unknown language code 'xx'"]),
+        ([GOOD], ["--langs", "it"], ["missing model for language 'it'"]),
+        ([GOOD], ["--model", "de=MISSING"], ["language 'de'", "cannot load model"]),
+        ([GOOD], ["--edit-file", "NOFILE"], ["NOFILE", "cannot read"]),
+    ],
+    ids=["json", "input", "output", "empty", "label", "dup", "lang", "nomodel", "badmodel", "path"],
+)
+def test_bad_input_clean_error_nothing_left(tmp_path: Path, rows: list, extra: list, expected: list) -> None:
+    edit = _rows(tmp_path, rows)
+    out = tmp_path / "out"
+    extra = [
+        e.replace("MISSING", str(tmp_path / "nope")).replace("NOFILE", str(tmp_path / "no.jsonl"))
+        for e in extra
+    ]
+    args = ["build", "--langs", "de", "--edit-file", edit, "--out", out, *FAST]
+    result = run([*args, *extra])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: ") and "Traceback" not in result.output
+    for part in expected:
+        assert part.replace("NOFILE", "no.jsonl") in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no output, no work folder
+
+
+def test_usage_error_exit_2(tmp_path: Path) -> None:
+    result = run(["build", "--edit-file", "x.jsonl", "--out", tmp_path / "o", "--model", "de"])
+    assert result.exit_code == 2 and "LANG=VALUE" in result.output
+
+
+def test_output_holding_a_different_build_is_refused(
+    built_small: Path, small_edit_file: Path, model_args
+) -> None:
+    before = (built_small / "build.json").read_bytes()
+    result = run(
+        ["build", "--langs", "de", "--edit-file", small_edit_file, "--out", built_small, *model_args, *FAST]
+    )
+    assert result.exit_code == 1
+    assert "output folder holds a different build" in result.output and str(built_small) in result.output
+    assert (built_small / "build.json").read_bytes() == before
+
+
+def test_changed_input_file_is_a_different_build(fever_sample: Path, model_args, tmp_path: Path) -> None:
+    edit = tmp_path / "edit.jsonl"
+    lines = fever_sample.read_text(encoding="utf-8").splitlines()
+    edit.write_text("\n".join(lines[:5]) + "\n", encoding="utf-8")
+    args = ["build", "--langs", "ar", "--edit-file", edit, "--out", tmp_path / "o", *model_args[8:10], *FAST]
+    assert run(args).exit_code == 0
+    edit.write_text("\n".join(lines[:6]) + "\n", encoding="utf-8")  # same path and settings, new content
+    again = run(args)
+    assert again.exit_code == 1 and "holds a different build" in again.output

@@ -1,0 +1,136 @@
+"""`BuildConfig`: every setting of one `xfever build`, frozen, JSON round-trippable, fingerprinted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from xfever.errors import XfeverError
+from xfever.schema import DEFAULT_LANGS, SCHEMA_VERSION, SOURCE_LANG
+from xfever.translate.base import DecodeSettings
+
+DEFAULT_SPLIT_SEED = 42
+DEFAULT_RATIOS: tuple[float, float, float] = (0.8, 0.1, 0.1)
+DEFAULT_SHARD_SIZE = 512
+HUB_FEVER = "facebook/kilt_tasks"
+
+# Settings that do not change a single output byte: left out of the fingerprint.
+_NOT_FINGERPRINTED = frozenset({"out", "quiet", "cache_dir"})
+_LANG_RE = re.compile(r"^[a-z]{2,3}$")
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """One build. Two source modes (paper section 4.1 / appendix A.1):
+
+    * split mode: `train` (and optionally `dev`) are KILT FEVER files or Hub ids; train is shuffled with
+      `split_seed` and cut by `ratios` into train / validation / edit; dev becomes `test`;
+    * ready-made mode: `edit_file` (required) plus optional `train_file`, `validation_file`, `test_file`.
+    """
+
+    out: Path
+    langs: tuple[str, ...] = DEFAULT_LANGS
+    train: str | None = None
+    dev: str | None = None
+    edit_file: str | None = None
+    train_file: str | None = None
+    validation_file: str | None = None
+    test_file: str | None = None
+    split_seed: int = DEFAULT_SPLIT_SEED
+    ratios: tuple[float, float, float] = DEFAULT_RATIOS
+    models: tuple[tuple[str, str], ...] = ()  # (lang, model id or path) overrides
+    target_tokens: tuple[tuple[str, str], ...] = ()  # (lang, ">>xx<<") overrides
+    engine: str = "transformers"
+    decode: DecodeSettings = field(default_factory=DecodeSettings)
+    translate_rephrases: bool = False
+    shard_size: int = DEFAULT_SHARD_SIZE
+    overwrite: bool = False
+    quiet: bool = False
+    cache_dir: str | None = None
+
+    @property
+    def mode(self) -> str:
+        return "ready-made" if self.edit_file is not None else "split"
+
+    def check(self) -> BuildConfig:
+        """Raise XfeverError on settings that cannot work together; return self."""
+        ready = [self.train_file, self.validation_file, self.test_file]
+        if self.edit_file is None and any(ready):
+            raise XfeverError("--train-file/--validation-file/--test-file need --edit-file (ready-made mode)")
+        if self.edit_file is not None and (self.train or self.dev):
+            raise XfeverError(
+                "give either --train/--dev (split mode) or --edit-file (ready-made mode), not both"
+            )
+        if self.edit_file is None and self.train is None:
+            raise XfeverError("no source: pass --train PATH_OR_HUBID (split mode) or --edit-file PATH")
+        if len(self.ratios) != 3 or any(r <= 0 for r in self.ratios) or sum(self.ratios) > 1 + 1e-9:
+            raise XfeverError(
+                f"setting 'ratios': need three positive numbers summing to at most 1, got {self.ratios}"
+            )
+        if self.shard_size < 1:
+            raise XfeverError(f"shard size must be at least 1, got {self.shard_size}")
+        check_langs(self.langs)
+        for lang, _ in (*self.models, *self.target_tokens):
+            if lang not in self.langs:
+                raise XfeverError(
+                    f"--model/--target-token for '{lang}', which is not in --langs {list(self.langs)}"
+                )
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["out"] = str(self.out)
+        data["langs"] = list(self.langs)
+        data["ratios"] = list(self.ratios)
+        data["models"] = dict(self.models)
+        data["target_tokens"] = dict(self.target_tokens)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BuildConfig:
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        kwargs["out"] = Path(kwargs["out"])
+        kwargs["langs"] = tuple(kwargs.get("langs", DEFAULT_LANGS))
+        kwargs["ratios"] = tuple(kwargs.get("ratios", DEFAULT_RATIOS))
+        kwargs["models"] = tuple(sorted(dict(kwargs.get("models", {})).items()))
+        kwargs["target_tokens"] = tuple(sorted(dict(kwargs.get("target_tokens", {})).items()))
+        kwargs["decode"] = DecodeSettings(**kwargs.get("decode", {}))
+        return cls(**kwargs)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of every setting that can change the output (not `out`, `quiet`, `cache_dir`)."""
+        data = {k: v for k, v in self.to_dict().items() if k not in _NOT_FINGERPRINTED}
+        data["schema_version"] = SCHEMA_VERSION
+        data.pop("overwrite", None)
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _langid_labels() -> list[str]:
+    """Codes the QA can check: py3langid's ISO 639-1 labels (its model ships inside the wheel)."""
+    from xfever.qa import langid_labels
+
+    return langid_labels()
+
+
+def check_langs(langs: tuple[str, ...]) -> None:
+    """Raise XfeverError naming the first unusable language code."""
+    import difflib
+
+    if not langs:
+        raise XfeverError("--langs: give at least one target language")
+    if len(set(langs)) != len(langs):
+        raise XfeverError(f"--langs: repeated language in {list(langs)}")
+    known = _langid_labels()
+    for lang in langs:
+        if lang == SOURCE_LANG:
+            raise XfeverError("--langs: 'en' is the source language, it is always in the output")
+        if not _LANG_RE.match(lang) or lang not in known:
+            close = difflib.get_close_matches(lang, known, n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise XfeverError(f"--langs: unknown language code '{lang}'{hint}")

@@ -1,0 +1,64 @@
+"""`publish(folder, repo_id)`: validate, create the Hub dataset repo, upload in one commit, tag.
+
+The token is whatever `huggingface_hub` finds (HF_TOKEN, or `hf auth login`); it is never passed
+around, logged or returned.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xfever.errors import XfeverError
+from xfever.schema import BUILD_FILE
+from xfever.validate import validate
+
+log = logging.getLogger(__name__)
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    repo_id: str
+    repo_url: str
+    commit: str | None
+    tag: str | None
+
+
+def publish(
+    folder: str | Path, repo_id: str, *, private: bool = False, tag: str | None = None, api: Any = None
+) -> PublishResult:
+    """Validate `folder`, then create `repo_id` (dataset), upload the folder in one commit, tag it."""
+    from huggingface_hub import HfApi, get_token
+
+    if not _REPO_ID.match(repo_id):
+        raise XfeverError(f"--repo-id: expected ORG/NAME, got {repo_id!r}")
+    folder = Path(folder)
+    validate(folder)
+    if api is None:
+        if get_token() is None:
+            raise XfeverError("no Hugging Face token: run `hf auth login` or set HF_TOKEN")
+        api = HfApi()
+    fingerprint = json.loads((folder / BUILD_FILE).read_text(encoding="utf-8")).get("fingerprint", "")
+    try:
+        url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        commit = api.upload_folder(
+            repo_id=repo_id,
+            folder_path=str(folder),
+            repo_type="dataset",
+            commit_message=f"XFEVER build {str(fingerprint)[:12]}",
+        )
+        oid = getattr(commit, "oid", None)
+        if tag:
+            api.create_tag(repo_id, tag=tag, repo_type="dataset", revision=oid, tag_message=f"XFEVER {tag}")
+    except XfeverError:
+        raise
+    except Exception as err:  # HTTP, auth, conflicts: report without a traceback
+        raise XfeverError(f"publishing to {repo_id} failed: {type(err).__name__}: {err}") from None
+    log.info("published %s at %s%s", repo_id, oid, f" (tag {tag})" if tag else "")
+    return PublishResult(repo_id, str(url), oid, tag)
