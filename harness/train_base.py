@@ -1,0 +1,532 @@
+"""Fine-tune the *original model* that the editing experiments start from (paper Appendix A, Table 4).
+
+`train_classifier` is a plain torch loop: AdamW, linear warm-up and decay, cross-entropy with label
+smoothing, validation accuracy every `eval_every` steps (default: each epoch), the best checkpoint
+kept. It writes a Hugging Face checkpoint (model + tokenizer), a model card (`README.md`) and
+`train_base.json` with the same facts, atomically: a temporary folder renamed into place.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from harness.suite import Example
+from xfever.errors import XfeverError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+RECORD_FILE = "train_base.json"
+_DEFAULT_HEAD = "LABEL_"  # transformers' names for an unnamed head
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Base-model training settings; defaults are the paper's Table 4 XFEVER column."""
+
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 3e-5
+    max_length: int = 32
+    weight_decay: float = 0.01
+    warmup_steps: int = 500
+    label_smoothing: float = 0.1  # Table 4's "eps 0.1"
+    seed: int = 0
+    device: str = "auto"  # "auto": cuda when available, else cpu
+    eval_every: int | None = None  # optimizer steps between validations; None: once per epoch
+    max_steps: int | None = None  # stop early (tiny runs, smoke tests)
+    eval_batch_size: int = 256
+    progress: bool = True
+
+    @classmethod
+    def fever(cls, **overrides: Any) -> TrainSettings:
+        """Table 4, XFEVER column (the defaults)."""
+        return cls(**overrides)
+
+    @classmethod
+    def xnli(cls, **overrides: Any) -> TrainSettings:
+        """Table 4, XNLI column: 3 epochs, batch 64, max_length 128, otherwise as XFEVER."""
+        return replace(cls(epochs=3, batch_size=64, max_length=128), **overrides)
+
+    @classmethod
+    def for_task(cls, task: str, **overrides: Any) -> TrainSettings:
+        presets = {"fever": cls.fever, "xnli": cls.xnli}
+        if task not in presets:
+            raise XfeverError(f"--task: unknown task {task!r}; known: {', '.join(presets)}")
+        return presets[task](**overrides)
+
+    def __post_init__(self) -> None:
+        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "max_length": self.max_length}
+        positive |= {"eval_batch_size": self.eval_batch_size}
+        for name, value in positive.items():
+            if value < 1:
+                raise XfeverError(f"setting {name}: must be >= 1, got {value}")
+        if self.lr <= 0 or self.weight_decay < 0 or self.warmup_steps < 0:
+            raise XfeverError("settings lr > 0, weight_decay >= 0 and warmup_steps >= 0 are required")
+        if not 0 <= self.label_smoothing < 1:
+            raise XfeverError(f"setting label_smoothing: must be in [0, 1), got {self.label_smoothing}")
+        for name in ("eval_every", "max_steps"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise XfeverError(f"setting {name}: must be >= 1 (or unset), got {value}")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    step: int
+    epoch: float
+    accuracy: float
+    train_loss: float | None  # mean training loss since the previous evaluation
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What `train_classifier` did; `to_dict()` is the body of `train_base.json`."""
+
+    out_dir: str
+    base_model: str
+    label_names: tuple[str, ...]
+    n_train: int
+    n_validation: int
+    initial_accuracy: float
+    best_accuracy: float
+    best_step: int
+    best_epoch: float
+    steps: int
+    device: str
+    seconds: float
+    history: tuple[Evaluation, ...] = ()
+    settings: TrainSettings = field(default_factory=TrainSettings)
+    data: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, **asdict(self)}
+
+
+def train_classifier(
+    model: str | Path,
+    train: Sequence[Example],
+    validation: Sequence[Example],
+    out_dir: str | Path,
+    settings: TrainSettings | None = None,
+    *,
+    label_names: Sequence[str] | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> TrainResult:
+    """Fine-tune `model` (Hub id or folder) on `train`; save the best-on-`validation` checkpoint.
+
+    `label_names` fixes the head's label order for a fresh head (default: sorted dataset labels);
+    a head that already names its labels keeps its own order. `data` describes the data for the
+    card and record (e.g. `{"train": "org/xfever:en/train", "revision": "...", "licence": ...}`).
+    """
+    import torch
+
+    settings = settings or TrainSettings()
+    out = _check_out_dir(out_dir)
+    _check_examples(train, "train")
+    _check_examples(validation, "validation")
+    names = tuple(label_names) if label_names else tuple(sorted({ex.label for ex in train}))
+    started = time.perf_counter()
+    torch.manual_seed(settings.seed)
+    device = resolve_device(settings.device)
+    clf, tokenizer, label2id = load_for_training(model, names)
+    clf.to(device)
+    for split, rows in (("train", train), ("validation", validation)):
+        _check_labels(rows, label2id, split)
+    loop = _Loop(clf, tokenizer, label2id, settings, device)
+    outcome = loop.run(train, validation)
+    clf.load_state_dict(outcome["best_state"])
+    id2label = {int(i): name for i, name in clf.config.id2label.items()}
+    result = TrainResult(
+        out_dir=str(out),
+        base_model=str(model),
+        label_names=tuple(id2label[i] for i in sorted(id2label)),
+        n_train=len(train),
+        n_validation=len(validation),
+        initial_accuracy=outcome["initial"],
+        best_accuracy=outcome["best"].accuracy,
+        best_step=outcome["best"].step,
+        best_epoch=outcome["best"].epoch,
+        steps=outcome["steps"],
+        device=str(device),
+        seconds=round(time.perf_counter() - started, 3),
+        history=tuple(outcome["history"]),
+        settings=settings,
+        data=dict(data or {}),
+        provenance=provenance(model),
+    )
+    _save(clf, tokenizer, result, out)
+    return result
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """Training and selection data for one task, with what the card and record say about it."""
+
+    train: list[Example]
+    validation: list[Example]
+    label_names: tuple[str, ...]
+    info: dict[str, Any]
+
+
+def load_fever_examples(dataset: str, split: str, *, revision: str | None = None) -> list[Example]:
+    """An XFEVER `en` split (Hub id or local folder) as claim examples; columns per xfever.schema."""
+    from datasets import load_dataset
+
+    from xfever import schema
+
+    where = f"{dataset} config '{schema.SOURCE_LANG}' split '{split}'"
+    try:
+        ds = load_dataset(dataset, schema.SOURCE_LANG, split=split, revision=revision)
+    except Exception as err:  # missing repo, config or split: datasets raises several types
+        raise XfeverError(f"{where}: cannot load: {err}") from None
+    missing = [c for c in (schema.ID, schema.LABEL, schema.CLAIM) if c not in ds.column_names]
+    if missing:
+        raise XfeverError(f"{where}: missing column(s) {', '.join(missing)}")
+    columns = ds.select_columns([schema.ID, schema.LABEL, schema.CLAIM]).to_dict()
+    rows = zip(columns[schema.ID], columns[schema.LABEL], columns[schema.CLAIM], strict=True)
+    examples = []
+    for i, (row_id, label, claim) in enumerate(rows):
+        if label not in schema.LABELS:
+            raise XfeverError(
+                f"{where}: row {i} (id {row_id}): field 'label' {label!r} not in {schema.LABELS}"
+            )
+        examples.append(Example(id=str(row_id), text=(claim,), label=label))
+    return examples
+
+
+def load_task_data(
+    task: str,
+    data: str | None = None,
+    *,
+    revision: str | None = None,
+    validation_data: str | None = None,
+    validation_revision: str | None = None,
+) -> TaskData:
+    """`fever`: XFEVER `en` train / validation of `data`. `xnli`: MultiNLI train (`data`, default
+    nyu-mll/multi_nli) and XNLI validation English (`validation_data`, default facebook/xnli)."""
+    from harness import xnli
+    from xfever import schema
+
+    if task == "fever":
+        if data is None:
+            raise XfeverError("--data: required for --task fever (an XFEVER Hub id or folder)")
+        info = {"task": task, "dataset": data, "revision": xnli.dataset_revision(data, revision)}
+        info |= {"train": f"{data}:en/train", "validation": f"{data}:en/validation"}
+        info["licence"] = "CC BY-SA 3.0 (FEVER, Wikipedia-derived)"
+        train = load_fever_examples(data, "train", revision=revision)
+        validation = load_fever_examples(data, "validation", revision=revision)
+        return TaskData(train, validation, schema.LABELS, info)
+    if task == "xnli":
+        data = data or xnli.MULTINLI_ID
+        validation_data = validation_data or xnli.XNLI_ID
+        info = {"task": task, "dataset": data, "revision": xnli.dataset_revision(data, revision)}
+        info |= {"train": f"{data}:train", "validation": f"{validation_data}:en/validation"}
+        info["validation_revision"] = xnli.dataset_revision(validation_data, validation_revision)
+        info["licence"] = "MultiNLI: mostly OANC / CC BY-SA 3.0; XNLI: CC BY-NC 4.0"
+        train = xnli.load_multinli_examples(data, "train", revision=revision)
+        validation = xnli.load_xnli_examples(
+            validation_data, "en", "validation", revision=validation_revision
+        )
+        return TaskData(train, validation, xnli.NLI_LABELS, info)
+    raise XfeverError(f"--task: unknown task {task!r}; known: fever, xnli")
+
+
+def resolve_device(device: str) -> Any:
+    import torch
+
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as err:
+        raise XfeverError(f"--device: {err}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise XfeverError("--device cuda: no CUDA device is available")
+    return resolved
+
+
+def load_for_training(model: str | Path, label_names: Sequence[str]) -> tuple[Any, Any, dict[str, int]]:
+    """Model, tokenizer and dataset-label -> head-index map.
+
+    A head whose labels have names (a fine-tuned checkpoint) is matched by name, case-insensitively;
+    an unnamed head (`LABEL_0`, ...) or a bare encoder gets a fresh head named by `label_names`.
+    """
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    try:
+        config = AutoConfig.from_pretrained(model)
+        tokenizer = AutoTokenizer.from_pretrained(model)
+    except (OSError, ValueError) as err:
+        raise XfeverError(f"--model {model}: cannot load: {err}") from None
+    head = {str(name).lower(): int(i) for name, i in (config.label2id or {}).items()}
+    named = bool(head) and not all(name.startswith(_DEFAULT_HEAD.lower()) for name in head)
+    if named:
+        missing = [name for name in label_names if name.lower() not in head]
+        if missing:
+            raise XfeverError(
+                f"--model {model}: its head's labels {sorted(config.label2id)} do not include the "
+                f"dataset labels {missing}"
+            )
+        label2id = {name: head[name.lower()] for name in label_names}
+        clf = AutoModelForSequenceClassification.from_pretrained(model)
+    else:
+        label2id = {name: i for i, name in enumerate(label_names)}
+        clf = AutoModelForSequenceClassification.from_pretrained(
+            model,
+            num_labels=len(label_names),
+            id2label=dict(enumerate(label_names)),
+            label2id=dict(label2id),
+            ignore_mismatched_sizes=True,
+        )
+    return clf, tokenizer, label2id
+
+
+def encode(tokenizer: Any, texts: Sequence[tuple[str, ...]], max_length: int) -> Any:
+    """Tokenize one batch; two-segment texts are encoded as pairs ([SEP] and token types)."""
+    first = [t[0] for t in texts]
+    second = [t[1] for t in texts] if len(texts[0]) == 2 else None
+    return tokenizer(first, second, truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+
+
+class _Loop:
+    """The training loop's phases: batches, one optimizer step, evaluation, best-state keeping."""
+
+    def __init__(self, clf: Any, tokenizer: Any, label2id: dict[str, int], settings: TrainSettings, device):
+        self.clf, self.tokenizer, self.label2id = clf, tokenizer, label2id
+        self.settings, self.device = settings, device
+
+    def run(self, train: Sequence[Example], validation: Sequence[Example]) -> dict[str, Any]:
+        import torch
+        from tqdm.auto import tqdm
+
+        s = self.settings
+        per_epoch = -(-len(train) // s.batch_size)
+        total = per_epoch * s.epochs if s.max_steps is None else min(s.max_steps, per_epoch * s.epochs)
+        optimizer, scheduler = self._optimizer(total)
+        loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=s.label_smoothing)
+        eval_every = s.eval_every or per_epoch
+        initial = self.accuracy(validation)
+        best: Evaluation | None = None
+        best_state: dict[str, Any] = {}
+        history: list[Evaluation] = []
+        losses: list[float] = []
+        step = 0
+        bar = tqdm(total=total, desc="train-base", unit="step", disable=not s.progress)
+        for batch in self._batches(train, total):
+            self.clf.train()
+            loss = loss_fn(self.clf(**batch["inputs"]).logits, batch["labels"])
+            if not torch.isfinite(loss):
+                bar.close()
+                raise XfeverError(f"training loss became {loss.item()} at step {step + 1}; try a lower --lr")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            losses.append(loss.item())
+            bar.update(1)
+            if step % eval_every == 0 or step == total:
+                evaluation = Evaluation(
+                    step, round(step / per_epoch, 4), self.accuracy(validation), sum(losses) / len(losses)
+                )
+                history.append(evaluation)
+                losses = []
+                bar.set_postfix(val_acc=f"{evaluation.accuracy:.4f}")
+                log.info("step %d: validation accuracy %.4f", step, evaluation.accuracy)
+                if best is None or evaluation.accuracy > best.accuracy:
+                    best = evaluation
+                    best_state = {
+                        k: v.detach().to("cpu", copy=True) for k, v in self.clf.state_dict().items()
+                    }
+        bar.close()
+        return {"initial": initial, "best": best, "best_state": best_state, "history": history, "steps": step}
+
+    def _optimizer(self, total: int) -> tuple[Any, Any]:
+        import torch
+        from transformers import get_linear_schedule_with_warmup
+
+        decay, no_decay = [], []
+        for name, param in self.clf.named_parameters():
+            # The usual BERT recipe: no weight decay on biases and LayerNorm weights.
+            (no_decay if name.endswith("bias") or "LayerNorm" in name else decay).append(param)
+        groups = [
+            {"params": decay, "weight_decay": self.settings.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
+        optimizer = torch.optim.AdamW(groups, lr=self.settings.lr)
+        scheduler = get_linear_schedule_with_warmup(optimizer, self.settings.warmup_steps, total)
+        return optimizer, scheduler
+
+    def _batches(self, train: Sequence[Example], total: int) -> Iterator[dict[str, Any]]:
+        import torch
+
+        generator = torch.Generator().manual_seed(self.settings.seed)
+        size, produced = self.settings.batch_size, 0
+        while produced < total:
+            order = torch.randperm(len(train), generator=generator).tolist()
+            for start in range(0, len(order), size):
+                if produced == total:
+                    return
+                rows = [train[i] for i in order[start : start + size]]
+                yield self._tensors(rows)
+                produced += 1
+
+    def _tensors(self, rows: Sequence[Example]) -> dict[str, Any]:
+        import torch
+
+        inputs = encode(self.tokenizer, [r.text for r in rows], self.settings.max_length)
+        labels = torch.tensor([self.label2id[r.label] for r in rows])
+        return {"inputs": inputs.to(self.device), "labels": labels.to(self.device)}
+
+    def accuracy(self, rows: Sequence[Example]) -> float:
+        import torch
+
+        self.clf.eval()
+        correct, size = 0, self.settings.eval_batch_size
+        with torch.inference_mode():
+            for start in range(0, len(rows), size):
+                batch = self._tensors(rows[start : start + size])
+                predicted = self.clf(**batch["inputs"]).logits.argmax(-1)
+                correct += int((predicted == batch["labels"]).sum())
+        return correct / len(rows)
+
+
+def _cpu_copy(state: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+
+
+def _check_out_dir(out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise XfeverError(f"--out {out}: exists and is not an empty folder; choose a new one")
+    return out
+
+
+def _check_examples(rows: Sequence[Example], split: str) -> None:
+    if not rows:
+        raise XfeverError(f"{split} data: no examples")
+    arity = len(rows[0].text)
+    for i, row in enumerate(rows):
+        if len(row.text) != arity or not 1 <= arity <= 2:
+            raise XfeverError(
+                f"{split} data: row {i} (id {row.id}): field 'text' has {len(row.text)} segments, "
+                f"expected {arity} like the first row (1, or 2 for pairs)"
+            )
+
+
+def _check_labels(rows: Sequence[Example], label2id: Mapping[str, int], split: str) -> None:
+    for i, row in enumerate(rows):
+        if row.label not in label2id:
+            raise XfeverError(
+                f"{split} data: row {i} (id {row.id}): field 'label' {row.label!r} is not one of "
+                f"{sorted(label2id)}"
+            )
+
+
+def _save(clf: Any, tokenizer: Any, result: TrainResult, out: Path) -> None:
+    """Model, tokenizer, card and record into a temporary sibling folder, then renamed into place."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        clf.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "README.md").write_text(render_card(result), encoding="utf-8")
+        (tmp / RECORD_FILE).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        if out.exists():
+            out.rmdir()  # checked empty before training
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def render_card(result: TrainResult) -> str:
+    """The model card (README.md) from `cards/model_card.md`."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    import cards
+
+    s, data = result.settings, result.data
+    task = data.get("task", "fever")
+    card_data = ModelCardData(
+        base_model=None if Path(result.base_model).exists() else result.base_model,
+        datasets=[d for d in (data.get("dataset"),) if d and not Path(d).exists()] or None,
+        library_name="transformers",
+        pipeline_tag="text-classification",
+        tags=["model-editing", "xfever" if task == "fever" else "xnli", "mpn-original-model"],
+        metrics=["accuracy"],
+    )
+    card = ModelCard.from_template(
+        card_data,
+        template_str=cards.template("model_card.md"),
+        model_name=data.get("model_name") or Path(result.out_dir).name,
+        base_model=result.base_model,
+        base_revision=result.provenance.get("model_revision"),
+        task_title="FEVER claim-verification" if task == "fever" else "natural-language-inference",
+        stand_in=result.provenance.get("stand_in"),
+        id2label=list(enumerate(result.label_names)),
+        input_description="a claim" if task == "fever" else "a (premise, hypothesis) pair",
+        train_data=data.get("train", "(in-memory examples)"),
+        validation_data=data.get("validation", "(in-memory examples)"),
+        data_licence=data.get("licence"),
+        n_train=result.n_train,
+        n_validation=result.n_validation,
+        settings=s,
+        settings_rows=[(k, v) for k, v in asdict(s).items() if k != "progress"],
+        eval_when=f"every {s.eval_every} steps" if s.eval_every else "after every epoch",
+        initial_accuracy=f"{100 * result.initial_accuracy:.2f} %",
+        best_accuracy=f"{100 * result.best_accuracy:.2f} %",
+        best_step=result.best_step,
+        best_epoch=result.best_epoch,
+        steps=result.steps,
+        seconds=result.seconds,
+        device=result.device,
+        **{k: result.provenance.get(k) for k in ("package_version", "git_sha", "created")},
+    )
+    return str(card)
+
+
+def provenance(model: str | Path | None = None) -> dict[str, Any]:
+    """Package version, git SHA, time, and for a model its revision and stand-in note if any."""
+    import datetime
+
+    from harness import __version__
+    from xfever.provenance import git_sha
+
+    record: dict[str, Any] = {
+        "package_version": __version__,
+        "git_sha": git_sha(),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if model is not None:
+        record |= _model_revision(model)
+    return record
+
+
+def _model_revision(model: str | Path) -> dict[str, Any]:
+    folder = Path(model)
+    if folder.is_dir():
+        stand_in = folder / "STAND_IN.txt"
+        return {
+            "model_revision": None,
+            "stand_in": stand_in.read_text(encoding="utf-8").strip() if stand_in.exists() else None,
+        }
+    try:
+        from transformers.utils.hub import cached_file, extract_commit_hash
+
+        # The Hub snapshot that from_pretrained resolved (its cache path holds the commit SHA).
+        revision = extract_commit_hash(cached_file(str(model), "config.json"), None)
+    except Exception:  # private or unreachable: the id alone is recorded
+        revision = None
+    return {"model_revision": revision, "stand_in": None}
