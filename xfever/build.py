@@ -15,7 +15,15 @@ from typing import Any
 from xfever import layout, qa, stats
 from xfever.config import BuildConfig
 from xfever.errors import XfeverError
-from xfever.provenance import Timings, git_sha, package_version, write_bytes_atomic, write_json_atomic
+from xfever.provenance import (
+    Timings,
+    environment,
+    git_sha,
+    package_version,
+    public_location,
+    write_bytes_atomic,
+    write_json_atomic,
+)
 from xfever.schema import BUILD_FILE, CARD_FILE, EDIT_SPLIT, REPHRASE_SPLIT, SCHEMA_VERSION, SOURCE_LANG
 from xfever.shards import LazyTranslator, ShardHook, WorkDir, translate_in_shards
 from xfever.sources import Claim, Source, read_source
@@ -75,7 +83,7 @@ def build(config: BuildConfig, *, on_shard: ShardHook | None = None) -> BuildRes
             else:
                 work.remove()  # nothing worth resuming: leave nothing behind
             raise
-    run = {"resumed": resumed, "timings_s": timings.seconds}
+    run = {"resumed": resumed, "timings_s": timings.seconds, "environment": environment()}
     write_json_atomic(work.staging / BUILD_FILE, {**record, "run": run})
     work.finish(config.out)
     log.info("built %s (%s)", config.out, fingerprint[:12])
@@ -180,7 +188,10 @@ def _translate_all(config, models, english, work, timings, on_shard) -> tuple[di
                 )
                 for split, rows in texts.items()
             }
-        engines[lang] = {**lazy.info(), "stand_in": (Path(model) / "STAND_IN.txt").is_file()}
+        info = lazy.info()
+        if info.get("model_sha256"):  # a local folder: its name and content hash, not a machine path
+            info["model_id"] = public_location(str(info["model_id"]))
+        engines[lang] = {**info, "stand_in": (Path(model) / "STAND_IN.txt").is_file()}
     return translations, engines
 
 
@@ -245,10 +256,23 @@ def _example(english, tables) -> dict[str, Any]:
     return example
 
 
+_PATH_SETTINGS = ("train", "dev", "edit_file", "train_file", "validation_file", "test_file")
+
+
 def _settings(config: BuildConfig) -> dict[str, Any]:
     data = config.to_dict()
     for key in ("out", "quiet", "cache_dir", "overwrite"):
         data.pop(key, None)
+    return data
+
+
+def _public_settings(config: BuildConfig) -> dict[str, Any]:
+    """The settings as build.json publishes them: local paths by their names only."""
+    data = _settings(config)
+    for key in _PATH_SETTINGS:
+        if data[key] is not None:
+            data[key] = public_location(data[key])
+    data["models"] = {lang: public_location(model) for lang, model in data["models"].items()}
     return data
 
 
@@ -259,7 +283,7 @@ def _record(config, fingerprint, english, engines, counts, qa_counts, texts, tab
         "xfever_version": package_version(),
         "git_sha": git_sha(),
         "fingerprint": fingerprint,
-        "settings": _settings(config),
+        "settings": _public_settings(config),
         "inputs": [src.describe() for src in english.inputs],
         "split": english.split_info,
         "configs": counts,

@@ -58,7 +58,8 @@ def card_data(record: Mapping[str, Any]) -> Any:
 def _display_model(engine: Mapping[str, Any]) -> str:
     """Hub ids as they are; a local folder by its name only (no machine paths in a published card)."""
     model = str(engine.get("model_id", PENDING))
-    return Path(model).name + " (local folder)" if Path(model).is_absolute() else model
+    local = engine.get("model_sha256") or Path(model).is_absolute()
+    return Path(model).name + " (local folder)" if local else model
 
 
 def render_card(record: Mapping[str, Any], *, repo_id: str = DEFAULT_REPO_ID) -> str:

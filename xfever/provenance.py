@@ -45,6 +45,32 @@ def git_sha() -> str | None:
     return sha + ("+dirty" if dirty else "") if sha else None
 
 
+_ENV_PACKAGES = ("torch", "transformers", "ctranslate2", "datasets", "pyarrow", "huggingface_hub")
+
+
+def environment() -> dict[str, Any]:
+    """Python, platform, versions of the libraries that shape the output, and the GPU if one is used."""
+    import platform
+    import sys
+    from importlib import metadata
+
+    versions = {}
+    for name in _ENV_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    env: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "packages": versions,
+    }
+    torch = sys.modules.get("torch")  # only report a GPU the build itself may have used
+    if torch is not None and torch.cuda.is_available():
+        env["gpu"] = torch.cuda.get_device_name(0)
+    return env
+
+
 def sha256_file(path: str | Path) -> str:
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
@@ -53,14 +79,31 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def public_location(location: str) -> str:
+    """A Hub id as it is; a local file or folder by its name only (published files name no machine paths)."""
+    path = Path(location).expanduser()
+    if path.is_absolute() or location.startswith((".", "~")) or path.exists():
+        return path.name
+    return location
+
+
+@cache
+def _file_mode() -> int:
+    """Mode of a newly created file under the process umask (mkstemp's 0600 would hide outputs)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over `path`."""
+    """Write to a temporary file in the same folder, then rename over `path` (usual file mode)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -59,6 +59,9 @@ class Source:
 
 def _label(record: dict, where: tuple[object, int | None]) -> str:
     output = record.get("output")
+    if isinstance(output, dict) and isinstance(output.get("answer"), list):
+        # `datasets` gives a legacy Sequence-of-dict feature as a dict of lists (older Hub revisions)
+        output = [{"answer": answer} for answer in output["answer"]]
     if output is None:
         raise XfeverError(f"{at(*where, 'output')}: missing")
     if not isinstance(output, list) or not output or not isinstance(output[0], dict):

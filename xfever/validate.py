@@ -55,6 +55,11 @@ def _read_build(folder: Path) -> dict[str, Any]:
     configs = record.get("configs") if isinstance(record, dict) else None
     if not isinstance(configs, dict) or not configs:
         raise XfeverError(f"{path}: field 'configs': missing or empty")
+    for config, splits in configs.items():
+        if not isinstance(splits, dict) or not all(
+            isinstance(s, str) and isinstance(n, int) for s, n in splits.items()
+        ):
+            raise XfeverError(f"{path}: field 'configs.{config}': expected {{split: row count}}")
     return record
 
 

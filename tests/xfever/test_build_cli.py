@@ -65,6 +65,33 @@ def test_small_build_layout_and_qa(built_small: Path, small_edit_file: Path, tmp
     assert not built_small.with_name(built_small.name + ".partial").exists()
 
 
+def _strings(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def test_build_json_names_no_machine_paths_and_is_readable(built_small: Path, small_edit_file: Path) -> None:
+    """build.json is published with the card: local model folders and input files by name only."""
+    record = json.loads((built_small / "build.json").read_text(encoding="utf-8"))
+    assert [s for s in _strings(record) if Path(s).is_absolute()] == []
+    assert record["settings"]["edit_file"] == small_edit_file.name
+    env = record["run"]["environment"]
+    assert env["python"].count(".") == 2 and env["packages"]["torch"] and env["packages"]["transformers"]
+    assert record["settings"]["models"]["de"] == record["engines"]["de"]["model_id"] == "opus-mt-en-de"
+    assert record["engines"]["de"]["model_sha256"]  # the content hash identifies the local model
+    card = (built_small / "README.md").read_text(encoding="utf-8")
+    assert "`opus-mt-en-de (local folder)`" in card
+    # atomic writes must not leave mkstemp's owner-only mode on published files
+    modes = {p.name: p.stat().st_mode & 0o777 for p in built_small.iterdir() if p.is_file()}
+    assert modes["build.json"] == modes["sentence_lengths.png"] == modes["README.md"], modes
+
+
 def test_ready_made_full_sample_zh(
     fever_sample: Path, fever_claims: list[str], model_args, tmp_path: Path
 ) -> None:
@@ -106,9 +133,8 @@ def test_split_mode(fever_sample: Path, model_args, tmp_path: Path) -> None:
 
 def _rows(tmp_path: Path, rows: list) -> Path:
     path = tmp_path / "in.jsonl"
-    path.write_text(
-        "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8"
-    )
+    text = "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows)
+    path.write_bytes(text.encode("utf-8", errors="surrogateescape"))  # "\udcff": a raw 0xFF byte
     return path
 
 
@@ -128,14 +154,35 @@ GOOD = {"id": "1", "input": "A claim .", "output": [{"answer": "SUPPORTS"}]}
         ([GOOD], ["--langs", "it"], ["missing model for language 'it'"]),
         ([GOOD], ["--model", "de=MISSING"], ["language 'de'", "cannot load model"]),
         ([GOOD], ["--edit-file", "NOFILE"], ["NOFILE", "cannot read"]),
+        ([GOOD], ["--edit-file", "FOLDER"], ["not a file"]),
+        (["\udcff"], [], ["in.jsonl", "not UTF-8"]),
+        ([{**GOOD, "output": [{"answer": "NOT ENOUGH INFO"}]}], [], ["in.jsonl", "no SUPPORTS/REFUTES rows"]),
+        ([{**GOOD, "rephrases": "one"}], [], ["in.jsonl:1", "field 'rephrases'"]),
     ],
-    ids=["json", "input", "output", "empty", "label", "dup", "lang", "nomodel", "badmodel", "path"],
+    ids=[
+        "json",
+        "input",
+        "output",
+        "empty",
+        "label",
+        "dup",
+        "lang",
+        "nomodel",
+        "badmodel",
+        "path",
+        "folder",
+        "utf8",
+        "only_nei",
+        "rephrases",
+    ],
 )
 def test_bad_input_clean_error_nothing_left(tmp_path: Path, rows: list, extra: list, expected: list) -> None:
     edit = _rows(tmp_path, rows)
     out = tmp_path / "out"
     extra = [
-        e.replace("MISSING", str(tmp_path / "nope")).replace("NOFILE", str(tmp_path / "no.jsonl"))
+        e.replace("MISSING", str(tmp_path / "nope"))
+        .replace("NOFILE", str(tmp_path / "no.jsonl"))
+        .replace("FOLDER", str(tmp_path))
         for e in extra
     ]
     args = ["build", "--langs", "de", "--edit-file", edit, "--out", out, *FAST]

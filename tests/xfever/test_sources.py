@@ -30,6 +30,17 @@ def test_hub_shaped_record_converts() -> None:
     assert claim.claim == "Nikolaj Coster-Waldau worked with the Fox Broadcasting Company."
 
 
+def test_hub_record_with_output_as_dict_of_lists_converts() -> None:
+    # a legacy `Sequence({...})` feature: datasets yields {"answer": [...], "provenance": [...]}
+    record = {"id": "7", "input": "A claim .", "output": {"answer": ["REFUTES"], "provenance": [[]]}}
+    claim = claim_from_record(record, "hub", 1)
+    assert claim is not None and claim.label == "REFUTES"
+    nei = {"id": "8", "input": "B .", "output": {"answer": ["NOT ENOUGH INFO"], "provenance": [[]]}}
+    assert claim_from_record(nei, "hub", 2) is None
+    with pytest.raises(XfeverError, match="hub:3: field 'output'"):
+        claim_from_record({"id": "9", "input": "C .", "output": {"answer": []}}, "hub", 3)
+
+
 def test_rephrases_kept_and_nei_dropped_and_counted() -> None:
     rows = [
         (1, {"id": "a", "input": "x is y", "output": [{"answer": "REFUTES"}], "rephrases": ["y is x", " "]}),

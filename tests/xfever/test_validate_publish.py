@@ -71,6 +71,15 @@ def test_row_count_mismatch(copy: Path) -> None:
     assert "config 'de', split 'edit': 24 rows, build.json says 25" in result.output
 
 
+def test_malformed_build_json_configs(copy: Path) -> None:
+    record = json.loads((copy / "build.json").read_text(encoding="utf-8"))
+    record["configs"]["de"] = 24
+    (copy / "build.json").write_text(json.dumps(record), encoding="utf-8")
+    result = run(["validate", copy])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "build.json: field 'configs.de'" in result.output
+
+
 def test_not_a_build(tmp_path: Path) -> None:
     result = run(["validate", tmp_path])
     assert result.exit_code == 1 and "build.json" in result.output
@@ -87,6 +96,8 @@ class FakeHub:
             def method(api, *args, **kwargs):
                 assert api.token in (None, SECRET)  # the token reaches the client, never the output
                 self.calls.append((name, args, kwargs))
+                if "folder_path" in kwargs:  # what would go up: read it while it exists
+                    self.card = (Path(kwargs["folder_path"]) / "README.md").read_text(encoding="utf-8")
                 return result
 
             return method
@@ -112,7 +123,10 @@ def test_publish_validates_uploads_once_and_tags(
     _, args, kwargs = hub.calls[0]
     assert args == ("me/xf",) and kwargs["repo_type"] == "dataset" and kwargs["private"] is True
     _, _, upload = hub.calls[1]
-    assert upload["folder_path"] == str(built_small) and upload["repo_type"] == "dataset"
+    assert upload["repo_type"] == "dataset"
+    # the uploaded card's loading snippet names the repo; the local build is left as built
+    assert 'load_dataset("me/xf", "de", split="edit")' in hub.card and "ORG/xfever" not in hub.card
+    assert 'load_dataset("ORG/xfever", "de"' in (built_small / "README.md").read_text(encoding="utf-8")
     _, _, tag = hub.calls[2]
     assert tag["tag"] == "v1.0" and tag["revision"] == "c0ffee" * 6 + "abcd" and tag["repo_type"] == "dataset"
     assert SECRET not in result.output and SECRET not in caplog.text
