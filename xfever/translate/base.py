@@ -34,6 +34,11 @@ class EngineInfo:
     device: str
     precision: str
     decoding: dict[str, Any] = field(default_factory=dict)
+    # What `model_revision` is: "hub" (commit SHA of the Hub snapshot that was loaded, online or from
+    # the offline cache), "local" (a folder: no revision, see `model_sha256`) or "unknown".
+    model_revision_source: str = "unknown"
+    # SHA-256 over the config and weight files of a local model folder (None for Hub ids).
+    model_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

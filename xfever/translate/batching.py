@@ -1,0 +1,53 @@
+"""Length-sorted batching with the original order restored, and the per-batch output-length cap."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TypeVar
+
+from xfever.translate.base import DecodeSettings
+
+T = TypeVar("T")
+
+
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length, longest first (so memory errors show at once).
+
+    Ties keep input order, so the batches are a deterministic function of the lengths.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def restore_order(batches: Sequence[Sequence[int]], outputs: Sequence[Sequence[T]]) -> list[T]:
+    """Put per-batch outputs back at the input positions the batches were made from."""
+    total = sum(len(batch) for batch in batches)
+    result: list[T | None] = [None] * total
+    for batch, batch_out in zip(batches, outputs, strict=True):
+        if len(batch) != len(batch_out):
+            raise ValueError(f"batch of {len(batch)} inputs produced {len(batch_out)} outputs")
+        for index, item in zip(batch, batch_out, strict=True):
+            result[index] = item
+    return result  # type: ignore[return-value]
+
+
+def max_new_tokens(
+    settings: DecodeSettings, longest_source_tokens: int, model_limit: int | None = None
+) -> int:
+    """Cap on generated tokens for a batch: `ceil(ratio * longest source) + extra`, within the model.
+
+    Source length counts the tokenizer's ids (target token and `</s>` included). The cap keeps a row
+    that starts looping from stalling its whole batch up to the model's 512 positions.
+    """
+    cap = math.ceil(settings.max_len_ratio * longest_source_tokens) + settings.max_len_extra
+    if model_limit:
+        cap = min(cap, model_limit)
+    return max(cap, 1)
+
+
+def cap_rule(settings: DecodeSettings) -> str:
+    """The cap as a readable rule for provenance records."""
+    return f"ceil({settings.max_len_ratio:g} * longest_source_tokens) + {settings.max_len_extra}"

@@ -1,0 +1,240 @@
+"""The CTranslate2 engine: the same Marian checkpoint converted once (cached), HF tokenizer tokens."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from xfever.errors import XfeverError
+from xfever.translate.base import DecodeSettings, EngineInfo
+from xfever.translate.batching import cap_rule, length_sorted_batches, max_new_tokens, restore_order
+from xfever.translate.revision import ModelSource, describe_model
+from xfever.translate.targets import encode_sources, resolve_target_token
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SETTINGS = DecodeSettings()
+# Our precision names -> CTranslate2 quantization / compute types.
+COMPUTE_TYPES = {
+    "fp32": "float32",
+    "fp16": "float16",
+    "bf16": "bfloat16",
+    "int8": "int8",
+    "int8_float16": "int8_float16",
+}
+CONVERSION_RECORD = "xfever_conversion.json"
+
+
+def import_ctranslate2() -> Any:
+    """The `ctranslate2` module, or a clear error naming the extra that installs it."""
+    try:
+        import ctranslate2
+    except ImportError as exc:
+        raise XfeverError(
+            "setting 'engine': the ct2 engine needs CTranslate2; install it with `pip install 'xfever[fast]'`"
+        ) from exc
+    return ctranslate2
+
+
+def default_cache_dir() -> Path:
+    """`$XFEVER_CACHE/ct2`, else `~/.cache/xfever/ct2`."""
+    root = os.environ.get("XFEVER_CACHE") or Path.home() / ".cache" / "xfever"
+    return Path(root) / "ct2"
+
+
+def resolve_device(requested: str, ctranslate2: Any) -> str:
+    if requested not in ("auto", "cpu", "cuda"):
+        raise XfeverError(f"setting 'device': expected auto, cpu or cuda, got '{requested}'")
+    available = ctranslate2.get_cuda_device_count() > 0
+    if requested == "cuda" and not available:
+        raise XfeverError("setting 'device': cuda was requested but CTranslate2 sees no CUDA device")
+    if requested == "auto":
+        return "cuda" if available else "cpu"
+    return requested
+
+
+def resolve_precision(requested: str, device: str, ctranslate2: Any) -> str:
+    """`auto` -> int8 on cpu, fp16 on cuda; anything the device cannot run is a user error."""
+    if requested == "auto":
+        return "fp16" if device == "cuda" else "int8"
+    if requested not in COMPUTE_TYPES:
+        raise XfeverError(
+            f"setting 'precision': the ct2 engine takes auto, {', '.join(COMPUTE_TYPES)}; got '{requested}'"
+        )
+    supported = ctranslate2.get_supported_compute_types(device)
+    if COMPUTE_TYPES[requested] not in supported:
+        raise XfeverError(
+            f"setting 'precision': {requested} does not run on {device} here "
+            f"(CTranslate2 supports: {', '.join(sorted(supported))})"
+        )
+    return requested
+
+
+def conversion_dir(cache_dir: Path, source: ModelSource, quantization: str) -> Path:
+    """Cache folder of one conversion, keyed by model id, revision (or content hash) and quantization."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "--", Path(source.model_id).name if source.sha256 else source.model_id)
+    return cache_dir / f"{name.strip('-')}--{source.cache_key}--{quantization}"
+
+
+def convert(model: str | Path, source: ModelSource, quantization: str, cache_dir: Path) -> tuple[Path, bool]:
+    """Convert the checkpoint with TransformersConverter unless cached; return (folder, converted now).
+
+    The conversion is written to a temporary folder and renamed into place, so an interrupted
+    conversion never looks like a cached one.
+    """
+    import_ctranslate2()
+    from ctranslate2.converters import TransformersConverter
+
+    target = conversion_dir(cache_dir, source, quantization)
+    if (target / CONVERSION_RECORD).is_file():
+        return target, False
+    if source.revision_source == "unknown":
+        log.warning("revision of %s unknown: its ct2 conversion is cached under 'unknown'", source.model_id)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".converting-", dir=cache_dir))
+    try:
+        revision = source.revision if source.revision_source == "hub" else None
+        TransformersConverter(str(model), revision=revision).convert(
+            str(scratch / "model"), quantization=quantization, force=True
+        )
+        _write_record(scratch / "model", source, quantization)
+        try:
+            os.replace(scratch / "model", target)
+        except OSError:  # another process finished the same conversion first
+            if not (target / CONVERSION_RECORD).is_file():
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    log.info("converted %s to CTranslate2 (%s) in %s", source.model_id, quantization, target)
+    return target, True
+
+
+def _write_record(folder: Path, source: ModelSource, quantization: str) -> None:
+    import ctranslate2
+    import transformers
+
+    record = {
+        "model_id": source.model_id,
+        "model_revision": source.revision,
+        "model_revision_source": source.revision_source,
+        "model_sha256": source.sha256,
+        "quantization": quantization,
+        "ctranslate2_version": ctranslate2.__version__,
+        "transformers_version": transformers.__version__,
+    }
+    (folder / CONVERSION_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+def _cpu_threads() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class CT2Translator:
+    """Translates English into one language with a CTranslate2 conversion of a Marian checkpoint.
+
+    Same source tokens (target token, pieces, `</s>`), same length-sorted batches and the same
+    per-batch output cap as the transformers engine; `decode_overrides` adds keyword arguments to
+    `translate_batch` (the benchmark fixes the output length with it) and is recorded in `info`.
+    """
+
+    def __init__(
+        self,
+        lang: str,
+        model: str | Path,
+        *,
+        settings: DecodeSettings = DEFAULT_SETTINGS,
+        target_token: str | None = None,
+        cache_dir: str | Path | None = None,
+        decode_overrides: dict[str, Any] | None = None,
+    ) -> None:
+        ctranslate2 = import_ctranslate2()
+        from transformers import GenerationConfig, MarianConfig, MarianTokenizer
+
+        self.settings = settings
+        self.device = resolve_device(settings.device, ctranslate2)
+        self.precision = resolve_precision(settings.precision, self.device, ctranslate2)
+        self.tokenizer = MarianTokenizer.from_pretrained(model)
+        self.target_token = resolve_target_token(lang, str(model), self.tokenizer, target_token)
+        config = MarianConfig.from_pretrained(model)
+        generation = GenerationConfig.from_pretrained(model)
+        self.num_beams = settings.num_beams or generation.num_beams or 1
+        self.model_limit = min(config.max_position_embeddings, generation.max_length or 10**9)
+        source = describe_model(model)  # after the config download, so the Hub snapshot is known
+        quantization = COMPUTE_TYPES[self.precision]
+        self.model_dir, self.converted_now = convert(
+            model, source, quantization, Path(cache_dir) if cache_dir else default_cache_dir()
+        )
+        threads = {"intra_threads": _cpu_threads()} if self.device == "cpu" else {}
+        self.translator = ctranslate2.Translator(
+            str(self.model_dir), device=self.device, compute_type=quantization, **threads
+        )
+        self.decode_overrides = dict(decode_overrides or {})
+        self.info = self._info(ctranslate2.__version__, source, generation)
+
+    def _info(self, version: str, source: ModelSource, generation: Any) -> EngineInfo:
+        decoding = {
+            "batch_size": self.settings.batch_size,
+            "num_beams": self.num_beams,
+            "num_beams_from": "settings" if self.settings.num_beams else "model generation config",
+            "max_new_tokens": cap_rule(self.settings) + f", at most {self.model_limit}",
+            "batching": "length-sorted, input order restored; ct2 batch_type=tokens",
+            **({"decode_overrides": self.decode_overrides} if self.decode_overrides else {}),
+        }
+        return EngineInfo(
+            engine="ct2",
+            engine_version=version,
+            model_id=source.model_id,
+            model_revision=source.revision,
+            target_token=self.target_token,
+            device=self.device,
+            precision=self.precision,
+            decoding=decoding,
+            model_revision_source=source.revision_source,
+            model_sha256=source.sha256,
+        )
+
+    def source_ids(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of each source row: target token (if any), pieces, `</s>`."""
+        return encode_sources(self.tokenizer, texts, self.target_token)
+
+    def translate_tokens(self, texts: list[str]) -> list[list[str]]:
+        """Output tokens (SentencePiece pieces, no `</s>`) per row, in input order."""
+        if not texts:
+            return []
+        tokens = [self.tokenizer.convert_ids_to_tokens(row) for row in self.source_ids(texts)]
+        batches = length_sorted_batches([len(row) for row in tokens], self.settings.batch_size)
+        outputs = []
+        for number, batch in enumerate(batches, 1):
+            outputs.append(self._translate_batch([tokens[i] for i in batch]))
+            log.debug("batch %d/%d done (%d rows)", number, len(batches), len(batch))
+        return restore_order(batches, outputs)
+
+    def translate_ids(self, texts: list[str]) -> list[list[int]]:
+        """Output token ids per row, in input order (comparable with the transformers engine)."""
+        return [self.tokenizer.convert_tokens_to_ids(row) for row in self.translate_tokens(texts)]
+
+    def translate(self, texts: list[str]) -> list[str]:
+        """Translations of `texts`, in input order."""
+        return [self.tokenizer.decode(row, skip_special_tokens=True) for row in self.translate_ids(texts)]
+
+    def _translate_batch(self, batch: list[list[str]]) -> list[list[str]]:
+        longest = max(len(row) for row in batch)
+        options = {
+            # One of our length-sorted batches is one ct2 batch: a token budget that holds it exactly.
+            "max_batch_size": longest * len(batch),
+            "batch_type": "tokens",
+            "beam_size": self.num_beams,
+            "max_decoding_length": max_new_tokens(self.settings, longest, self.model_limit),
+            # ct2 forbids `</s>` as the first token by default; transformers allows it (an empty
+            # output, which the QA then flags). Same rule as transformers, so both agree.
+            "min_decoding_length": 0,
+            **self.decode_overrides,
+        }
+        results = self.translator.translate_batch(batch, **options)
+        return [result.hypotheses[0] for result in results]

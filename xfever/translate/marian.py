@@ -1,0 +1,160 @@
+"""The transformers engine: MarianMT (opus-mt) with length-sorted batches and a capped output length."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from xfever.errors import XfeverError
+from xfever.translate.base import DecodeSettings, EngineInfo
+from xfever.translate.batching import cap_rule, length_sorted_batches, max_new_tokens, restore_order
+from xfever.translate.revision import ModelSource, describe_model
+from xfever.translate.targets import encode_sources, resolve_target_token
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SETTINGS = DecodeSettings()
+_DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+
+
+def resolve_device(requested: str) -> str:
+    """`auto` -> cuda when available, else cpu; an unavailable `cuda` is a user error."""
+    import torch
+
+    if requested not in ("auto", "cpu", "cuda"):
+        raise XfeverError(f"setting 'device': expected auto, cpu or cuda, got '{requested}'")
+    available = torch.cuda.is_available()
+    if requested == "cuda" and not available:
+        raise XfeverError("setting 'device': cuda was requested but no CUDA device is available")
+    if requested == "auto":
+        return "cuda" if available else "cpu"
+    return requested
+
+
+def resolve_precision(requested: str, device: str) -> str:
+    """`auto` -> fp16 on cuda, fp32 on cpu; fp16 needs cuda (bf16 runs on both)."""
+    if requested == "auto":
+        return "fp16" if device == "cuda" else "fp32"
+    if requested not in _DTYPES:
+        raise XfeverError(
+            f"setting 'precision': the transformers engine takes auto, fp32, fp16 or bf16, got "
+            f"'{requested}' (int8 variants belong to the ct2 engine)"
+        )
+    if requested == "fp16" and device != "cuda":
+        raise XfeverError("setting 'precision': fp16 needs a CUDA device; use fp32 or bf16 on cpu")
+    return requested
+
+
+class MarianTranslator:
+    """Translates English into one language with a MarianMT checkpoint, keeping input order.
+
+    Rows are tokenized once, decoded in length-sorted batches of `settings.batch_size` and put back
+    in input order. `generate_overrides` adds keyword arguments to `generate` (the benchmark fixes
+    the output length with it); it is recorded in `info.decoding`.
+    """
+
+    def __init__(
+        self,
+        lang: str,
+        model: str | Path,
+        *,
+        settings: DecodeSettings = DEFAULT_SETTINGS,
+        target_token: str | None = None,
+        generate_overrides: dict[str, Any] | None = None,
+    ) -> None:
+        import torch
+        import transformers
+        from transformers import MarianMTModel, MarianTokenizer
+
+        self.settings = settings
+        self.device = resolve_device(settings.device)
+        self.precision = resolve_precision(settings.precision, self.device)
+        self.tokenizer = MarianTokenizer.from_pretrained(model)
+        self.target_token = resolve_target_token(lang, str(model), self.tokenizer, target_token)
+        self.model = MarianMTModel.from_pretrained(model, dtype=getattr(torch, _DTYPES[self.precision]))
+        self.model.to(self.device).eval()
+        self.generate_overrides = dict(generate_overrides or {})
+        self.num_beams = settings.num_beams or self.model.generation_config.num_beams or 1
+        generation = self.model.generation_config
+        self.model_limit = min(self.model.config.max_position_embeddings, generation.max_length or 10**9)
+        # The cap below always sets max_new_tokens; a second limit only makes generate() warn.
+        generation.max_length = None
+        self._stop_ids = _stop_ids(self.model.generation_config)
+        self.info = self._info(describe_model(model), transformers.__version__)
+
+    def _info(self, source: ModelSource, version: str) -> EngineInfo:
+        decoding = {
+            "batch_size": self.settings.batch_size,
+            "num_beams": self.num_beams,
+            "num_beams_from": "settings" if self.settings.num_beams else "model generation config",
+            "max_new_tokens": cap_rule(self.settings) + f", at most {self.model_limit}",
+            "batching": "length-sorted, input order restored",
+            **({"generate_overrides": self.generate_overrides} if self.generate_overrides else {}),
+        }
+        return EngineInfo(
+            engine="transformers",
+            engine_version=version,
+            model_id=source.model_id,
+            model_revision=source.revision,
+            target_token=self.target_token,
+            device=self.device,
+            precision=self.precision,
+            decoding=decoding,
+            model_revision_source=source.revision_source,
+            model_sha256=source.sha256,
+        )
+
+    def source_ids(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of each source row: target token (if any), pieces, `</s>`."""
+        return encode_sources(self.tokenizer, texts, self.target_token)
+
+    def translate_ids(self, texts: list[str]) -> list[list[int]]:
+        """Output token ids per row (no decoder start, `</s>` or padding), in input order."""
+        if not texts:
+            return []
+        ids = self.source_ids(texts)
+        batches = length_sorted_batches([len(row) for row in ids], self.settings.batch_size)
+        outputs = []
+        for number, batch in enumerate(batches, 1):
+            outputs.append(self._generate([ids[i] for i in batch]))
+            log.debug("batch %d/%d done (%d rows)", number, len(batches), len(batch))
+        return restore_order(batches, outputs)
+
+    def translate_tokens(self, texts: list[str]) -> list[list[str]]:
+        """Output tokens (SentencePiece pieces) per row, in input order."""
+        return [self.tokenizer.convert_ids_to_tokens(row) for row in self.translate_ids(texts)]
+
+    def translate(self, texts: list[str]) -> list[str]:
+        """Translations of `texts`, in input order."""
+        rows = self.translate_ids(texts)
+        return [self.tokenizer.decode(row, skip_special_tokens=True) for row in rows]
+
+    def _generate(self, batch_ids: list[list[int]]) -> list[list[int]]:
+        import torch
+
+        encoded = self.tokenizer.pad([{"input_ids": row} for row in batch_ids], return_tensors="pt")
+        encoded = {key: value.to(self.device) for key, value in encoded.items()}
+        cap = max_new_tokens(self.settings, max(len(row) for row in batch_ids), self.model_limit)
+        kwargs = {"num_beams": self.num_beams, "max_new_tokens": cap, **self.generate_overrides}
+        with torch.inference_mode():
+            sequences = self.model.generate(**encoded, **kwargs)
+        return [self._strip(row) for row in sequences.tolist()]
+
+    def _strip(self, row: list[int]) -> list[int]:
+        """Drop the decoder start token, then keep the tokens before the first `</s>` or pad."""
+        out = []
+        stops = self._stop_ids
+        for token in row[1:]:
+            if token in stops:
+                break
+            out.append(token)
+        return out
+
+
+def _stop_ids(config: Any) -> set[int]:
+    """Ids that end an output row: `</s>` (one id or several) and padding."""
+    eos = config.eos_token_id
+    ids = set(eos) if isinstance(eos, list | tuple) else {eos}
+    ids.add(config.pad_token_id)
+    return {token for token in ids if token is not None}

@@ -1,0 +1,63 @@
+"""Default opus-mt models per language and the target-language token that multi-target models need."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from xfever.errors import XfeverError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODELS: dict[str, str] = {
+    lang: f"Helsinki-NLP/opus-mt-en-{lang}" for lang in ("de", "fr", "es", "zh", "ar")
+}
+
+# en-zh and en-ar are multi-target models: without the token they drift into Traditional characters,
+# dialects or Latin-script Arabic (see notes/builder.md).
+DEFAULT_TARGET_TOKENS: dict[str, str] = {"zh": ">>cmn_Hans<<", "ar": ">>ara<<"}
+
+_SHOWN_CODES = 8
+
+
+def supported_codes(tokenizer: Any) -> list[str]:
+    """The `>>xx<<` target tokens a Marian tokenizer accepts (empty for single-target models)."""
+    return list(getattr(tokenizer, "supported_language_codes", None) or [])
+
+
+def resolve_target_token(lang: str, model: str, tokenizer: Any, target_token: str | None) -> str | None:
+    """The token to prepend for `lang`, checked against the tokenizer; None when no token is used.
+
+    `target_token=None` means the language's default from `DEFAULT_TARGET_TOKENS` (none for most
+    languages); `""` means explicitly no token.
+    """
+    token = DEFAULT_TARGET_TOKENS.get(lang) if target_token is None else target_token
+    codes = supported_codes(tokenizer)
+    shown = ", ".join(codes[:_SHOWN_CODES])
+    if len(codes) > _SHOWN_CODES:
+        shown += f", ... ({len(codes)} in all)"
+    if token:
+        if token not in codes:
+            raise XfeverError(
+                f"language '{lang}': target token '{token}' is not supported by model '{model}' "
+                f"(supported: {shown or 'none: a single-target model takes no token'}); "
+                f"set the language's target token to one of them, or to '' for none"
+            )
+        return token
+    if codes:
+        raise XfeverError(
+            f"language '{lang}': model '{model}' is multi-target and needs a target token "
+            f"(supported: {shown}); set the language's target token to one of them"
+        )
+    return None
+
+
+def encode_sources(tokenizer: Any, texts: list[str], target_token: str | None) -> list[list[int]]:
+    """Token ids of each source row: the target token (if any), the pieces, `</s>`."""
+    prefix = f"{target_token} " if target_token else ""
+    ids = tokenizer([prefix + text for text in texts], truncation=True)["input_ids"]
+    limit = tokenizer.model_max_length
+    truncated = sum(len(row) >= limit for row in ids)
+    if truncated:
+        log.warning("%d source rows reached the tokenizer limit of %d tokens: cut", truncated, limit)
+    return ids
