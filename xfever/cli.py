@@ -213,3 +213,7 @@ def card(folder: Path | None, canonical: Path | None, repo_id: str) -> None:
         raise click.UsageError("give either FOLDER or --canonical PATH")
     path = write_canonical(canonical, repo_id=repo_id) if canonical else rerender(folder, repo_id=repo_id)
     click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

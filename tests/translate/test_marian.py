@@ -116,3 +116,19 @@ def test_empty_input_and_bad_settings(zh, tiny_single):
 def test_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(XfeverError, match=r"language 'de': cannot load model"):
         load_translator("de", str(tmp_path / "no_such_model"))
+
+
+def test_uncached_hub_model_offline_is_a_clear_error(tmp_path, fever_sample):
+    """Offline with an uncached Hub id: `Error: ...` naming the language and model, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    cmd = [sys.executable, "-m", "xfever.cli", "build", "--edit-file", str(fever_sample), "--langs", "de"]
+    cmd += ["--model", "de=nobody/opus-mt-en-xx", "--out", str(tmp_path / "out"), "--quiet"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    assert "Error: language 'de': cannot load model 'nobody/opus-mt-en-xx'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()

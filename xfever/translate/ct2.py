@@ -15,7 +15,7 @@ from xfever.errors import XfeverError
 from xfever.translate.base import DecodeSettings, EngineInfo
 from xfever.translate.batching import cap_rule, length_sorted_batches, max_new_tokens, restore_order
 from xfever.translate.revision import ModelSource, describe_model
-from xfever.translate.targets import encode_sources, resolve_target_token
+from xfever.translate.targets import encode_sources, load_tokenizer, resolve_target_token
 
 log = logging.getLogger(__name__)
 
@@ -154,12 +154,12 @@ class CT2Translator:
         decode_overrides: dict[str, Any] | None = None,
     ) -> None:
         ctranslate2 = import_ctranslate2()
-        from transformers import GenerationConfig, MarianConfig, MarianTokenizer
+        from transformers import GenerationConfig, MarianConfig
 
         self.settings = settings
         self.device = resolve_device(settings.device, ctranslate2)
         self.precision = resolve_precision(settings.precision, self.device, ctranslate2)
-        self.tokenizer = MarianTokenizer.from_pretrained(model)
+        self.tokenizer = load_tokenizer(model)
         self.target_token = resolve_target_token(lang, str(model), self.tokenizer, target_token)
         config = MarianConfig.from_pretrained(model)
         generation = GenerationConfig.from_pretrained(model)

@@ -10,7 +10,7 @@ from xfever.errors import XfeverError
 from xfever.translate.base import DecodeSettings, EngineInfo
 from xfever.translate.batching import cap_rule, length_sorted_batches, max_new_tokens, restore_order
 from xfever.translate.revision import ModelSource, describe_model
-from xfever.translate.targets import encode_sources, resolve_target_token
+from xfever.translate.targets import encode_sources, load_tokenizer, resolve_target_token
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +65,12 @@ class MarianTranslator:
     ) -> None:
         import torch
         import transformers
-        from transformers import MarianMTModel, MarianTokenizer
+        from transformers import MarianMTModel
 
         self.settings = settings
         self.device = resolve_device(settings.device)
         self.precision = resolve_precision(settings.precision, self.device)
-        self.tokenizer = MarianTokenizer.from_pretrained(model)
+        self.tokenizer = load_tokenizer(model)
         self.target_token = resolve_target_token(lang, str(model), self.tokenizer, target_token)
         self.model = MarianMTModel.from_pretrained(model, dtype=getattr(torch, _DTYPES[self.precision]))
         self.model.to(self.device).eval()

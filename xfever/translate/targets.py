@@ -20,6 +20,19 @@ DEFAULT_TARGET_TOKENS: dict[str, str] = {"zh": ">>cmn_Hans<<", "ar": ">>ara<<"}
 _SHOWN_CODES = 8
 
 
+def load_tokenizer(model: Any) -> Any:
+    """`MarianTokenizer.from_pretrained(model)`, failing with OSError when the model is unreachable.
+
+    The config is loaded first: offline with an uncached Hub id, MarianTokenizer itself fails with a
+    TypeError on a missing vocabulary file, while AutoConfig raises the OSError that
+    `load_translator` turns into a clear message.
+    """
+    from transformers import AutoConfig, MarianTokenizer
+
+    AutoConfig.from_pretrained(model)
+    return MarianTokenizer.from_pretrained(model)
+
+
 def supported_codes(tokenizer: Any) -> list[str]:
     """The `>>xx<<` target tokens a Marian tokenizer accepts (empty for single-target models)."""
     return list(getattr(tokenizer, "supported_language_codes", None) or [])
