@@ -1,5 +1,35 @@
-"""harness: the cross-lingual model-editing evaluation harness (MPN paper protocol)."""
+"""harness: the cross-lingual model-editing evaluation harness (MPN paper protocol).
+
+from harness import EvalConfig, evaluate
+result = evaluate(EvalConfig(model="path/or/id", dataset="org/xfever", editor="mpn", folders=20))
+result.metrics["clg_avg"]["value"]
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from harness.config import EvalConfig
+    from harness.results import EvalResult
+
+
+def evaluate(config: EvalConfig) -> EvalResult:
+    """Run one evaluation (see `harness.run.evaluate`)."""
+    from harness.run import evaluate as _evaluate
+
+    return _evaluate(config)
+
+
+def __getattr__(name: str) -> Any:  # lazy, so `import harness` stays light
+    if name == "EvalConfig":
+        from harness.config import EvalConfig
+
+        return EvalConfig
+    if name == "EvalResult":
+        from harness.results import EvalResult
+
+        return EvalResult
+    raise AttributeError(f"module 'harness' has no attribute {name!r}")

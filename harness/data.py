@@ -1,0 +1,209 @@
+"""The XFEVER evaluation suite, read through `datasets.load_dataset` (Hub id or `xfever build` folder).
+
+Layout and column names come from `xfever.schema`: config `en` (train / validation / edit / test, with
+English `rephrases`), one config per language with split `edit` (joined to the English rows by `id`)
+and optionally split `rephrases` (translated rephrases).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+from pathlib import Path
+from typing import Any
+
+from harness.suite import EditRow, EvalSuite, Example
+from xfever import schema
+from xfever.errors import XfeverError
+
+log = logging.getLogger(__name__)
+
+
+def load_split(dataset: str, config: str, split: str, revision: str | None = None) -> Any:
+    """One split as a `datasets.Dataset`; a missing config or split names dataset, config and split."""
+    import datasets
+
+    configs = config_names(dataset, revision)
+    if config not in configs:
+        raise XfeverError(f"dataset {dataset}: no config {config!r} (split {split!r} needed); has {configs}")
+    if not _has_split(dataset, config, split, revision):
+        raise XfeverError(f"dataset {dataset}: config {config!r} has no split {split!r}")
+    # One split's file only: the splits of a language config (edit, rephrases) have different
+    # columns, and `datasets` prepares every split of a config it loads.
+    files = {split: schema.parquet_path(config, split)}
+    # A local folder may have been rebuilt in place; datasets' cache would serve the old rows.
+    mode = "force_redownload" if Path(dataset).is_dir() else None
+    try:
+        return datasets.load_dataset(
+            dataset, config, split=split, revision=revision, data_files=files, download_mode=mode
+        )
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        raise XfeverError(
+            f"dataset {dataset}: config {config!r} split {split!r}: cannot load ({exc})"
+        ) from exc
+
+
+def config_names(dataset: str, revision: str | None = None) -> list[str]:
+    import datasets
+
+    try:
+        return list(datasets.get_dataset_config_names(dataset, revision=revision))
+    except Exception as exc:  # datasets raises several types for "not a dataset"
+        raise XfeverError(f"dataset {dataset}: cannot read its configs ({exc})") from exc
+
+
+def _has_split(dataset: str, config: str, split: str, revision: str | None) -> bool:
+    import datasets
+
+    try:
+        return split in datasets.get_dataset_split_names(dataset, config, revision=revision)
+    except Exception:
+        return False
+
+
+def _sample(rows: list[Example], size: int, seed: int) -> tuple[Example, ...]:
+    if size <= 0 or size >= len(rows):
+        return tuple(rows)
+    keep = sorted(random.Random(seed).sample(range(len(rows)), size))
+    return tuple(rows[i] for i in keep)
+
+
+def _check_columns(ds: Any, dataset: str, config: str, split: str, needed: tuple[str, ...]) -> None:
+    missing = [c for c in needed if c not in ds.column_names]
+    if missing:
+        raise XfeverError(
+            f"dataset {dataset}: config {config!r} split {split!r}: missing column(s) {missing}"
+        )
+
+
+def _examples(ds: Any) -> list[Example]:
+    return [
+        Example(id=str(i), text=(c,), label=lab)
+        for i, c, lab in zip(ds["id"], ds["claim"], ds["label"], strict=True)
+    ]
+
+
+def load_xfever_suite(
+    dataset: str | Path,
+    *,
+    langs: tuple[str, ...] | list[str] | None = None,
+    locality_train_size: int = 10_000,
+    memory_size: int = 40_000,
+    seed: int = 0,
+    revision: str | None = None,
+) -> EvalSuite:
+    """English edit rows with rephrases and translations, locality train subset and test, memory.
+
+    `seed` fixes the locality-train subset and the memory sample (the editing seed is separate, so
+    that runs with different editing seeds are scored on the same rows).
+    """
+    name = str(dataset)
+    cols = (schema.ID, schema.LABEL, schema.CLAIM)
+    en = {}
+    for split in ("edit", "train", "test"):
+        en[split] = load_split(name, schema.SOURCE_LANG, split, revision)
+        _check_columns(en[split], name, schema.SOURCE_LANG, split, cols)
+    available = [c for c in config_names(name, revision) if c != schema.SOURCE_LANG]
+    chosen = _choose_langs(name, available, langs)
+    parallel, par_reph = _load_translations(name, chosen, revision)
+    edit_rows = _edit_rows(en["edit"], chosen, parallel, par_reph)
+    train = _examples(en["train"])
+    suite_info = {
+        "seed": seed,
+        "locality_train_size": locality_train_size,
+        "memory_size": memory_size,
+        "rows": {"edit": len(edit_rows), "train": len(train), "test": len(en["test"])},
+        "translated_rephrases": sorted(par_reph),
+    }
+    return EvalSuite(
+        name="xfever",
+        dataset_id=name,
+        dataset_revision=dataset_revision(name, revision),
+        langs=tuple(chosen),
+        label_names=_label_names(edit_rows, train),
+        edit=tuple(edit_rows),
+        locality={"train": _sample(train, locality_train_size, seed), "test": tuple(_examples(en["test"]))},
+        has_rephrases=True,
+        info=suite_info | {"memory": _sample(train, memory_size, seed + 1)},
+    )
+
+
+def _choose_langs(dataset: str, available: list[str], langs: Any) -> list[str]:
+    if langs is None:
+        ordered = [lang for lang in schema.DEFAULT_LANGS if lang in available]
+        return ordered + sorted(set(available) - set(ordered))
+    missing = [lang for lang in langs if lang not in available]
+    if missing:
+        raise XfeverError(
+            f"--langs: dataset {dataset} has no config(s) {missing} (split 'edit'); has {available}"
+        )
+    return list(langs)
+
+
+def _load_translations(dataset: str, langs: list[str], revision: str | None) -> tuple[dict, dict]:
+    parallel: dict[str, dict[str, str]] = {}
+    rephrases: dict[str, dict[str, list[tuple[int, str]]]] = {}
+    for lang in langs:
+        ds = load_split(dataset, lang, schema.EDIT_SPLIT, revision)
+        _check_columns(ds, dataset, lang, schema.EDIT_SPLIT, (schema.ID, schema.CLAIM))
+        parallel[lang] = dict(zip(map(str, ds[schema.ID]), ds[schema.CLAIM], strict=True))
+        if _has_split(dataset, lang, schema.REPHRASE_SPLIT, revision):
+            rs = load_split(dataset, lang, schema.REPHRASE_SPLIT, revision)
+            by_id: dict[str, list[tuple[int, str]]] = {}
+            for i, k, c in zip(rs[schema.ID], rs[schema.REPHRASE_INDEX], rs[schema.CLAIM], strict=True):
+                by_id.setdefault(str(i), []).append((int(k), c))
+            rephrases[lang] = by_id
+    return parallel, rephrases
+
+
+def _edit_rows(en_edit: Any, langs: list[str], parallel: dict, par_reph: dict) -> list[EditRow]:
+    reph_col = en_edit[schema.REPHRASES] if schema.REPHRASES in en_edit.column_names else None
+    rows = []
+    for n, (row_id, claim, label) in enumerate(
+        zip(en_edit["id"], en_edit["claim"], en_edit["label"], strict=True)
+    ):
+        row_id = str(row_id)
+        rephrases = tuple((r,) for r in (reph_col[n] if reph_col is not None else None) or ())
+        par = {lang: (parallel[lang][row_id],) for lang in langs if row_id in parallel[lang]}
+        preph = {
+            lang: tuple((c,) for _, c in sorted(par_reph[lang][row_id]))
+            for lang in par_reph
+            if row_id in par_reph[lang]
+        }
+        rows.append(EditRow(row_id, (claim,), label, rephrases, par, preph))
+    return rows
+
+
+def _label_names(edit_rows: list[EditRow], train: list[Example]) -> tuple[str, ...]:
+    seen = {r.label for r in edit_rows} | {e.label for e in train}
+    known = [lab for lab in schema.LABELS if lab in seen]
+    return tuple(known + sorted(seen - set(known)))
+
+
+def dataset_revision(dataset: str, requested: str | None) -> str | None:
+    """Hub commit SHA when reachable; for a local folder, the build id or a content hash."""
+    folder = Path(dataset)
+    if folder.is_dir():
+        build = folder / schema.BUILD_FILE
+        digest = hashlib.sha256()
+        if build.is_file():
+            digest.update(build.read_bytes())
+        else:
+            for path in sorted(folder.rglob("*.parquet")):
+                digest.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+        return "sha256:" + digest.hexdigest()[:16]
+    try:
+        from huggingface_hub import HfApi
+
+        return HfApi().dataset_info(dataset, revision=requested).sha
+    except Exception as exc:  # offline or private: keep what was asked for
+        log.warning("dataset %s: could not resolve its revision (%s)", dataset, exc)
+        return requested
+
+
+def suite_summary(suite: EvalSuite) -> dict[str, Any]:
+    """JSON-ready description of a suite for results files."""
+    info = {k: v for k, v in suite.info.items() if k != "memory"}
+    return json.loads(json.dumps({"id": suite.dataset_id, "revision": suite.dataset_revision, **info}))

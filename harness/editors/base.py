@@ -1,0 +1,100 @@
+"""The editor interface: what the harness hands an editor and what it gets back.
+
+An editor is anything callable as `editor(view, request, memory) -> EditRecord` (a plain function is
+one). A class may add optional hooks, called by the protocol when present:
+
+- `setup(view, suite)`: once per run, before the first folder;
+- `reset()`: at the start of every folder (the model is back to the original);
+- `prepare(request) -> EditRequest`: choose the examples to train on and to decide on (the
+  multilingual sampler of MPN uses it; default: the English example alone);
+- `changes: str`: what the editor modifies. `"last_ffn"` (the built-ins) lets the harness run it on
+  the exact cached-[CLS] path; anything else, or no attribute, takes the full path.
+
+The protocol asks for an edit only when some example of the (prepared) request is mispredicted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from harness.suite import EditRow, Text
+
+if TYPE_CHECKING:
+    import torch
+
+    from harness.views import ModelView
+
+LAST_FFN = "last_ffn"
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """One edit: the English row, its label index, and the examples to train on (text, label index)."""
+
+    id: str
+    text: Text
+    label: int
+    label_name: str
+    row: EditRow
+    examples: tuple[tuple[str, Text], ...]  # (lang, text); all share `label`
+    seed: int = 0  # per-edit seed derived from the run seed and the edit id
+
+    @property
+    def texts(self) -> list[Text]:
+        return [text for _, text in self.examples]
+
+    def with_examples(self, examples: tuple[tuple[str, Text], ...]) -> EditRequest:
+        return replace(self, examples=examples)
+
+
+@dataclass
+class EditRecord:
+    """What an editor did for one request (one line of steps.jsonl, plus harness fields)."""
+
+    edited: bool = False
+    patches_added: int = 0
+    steps: int = 0
+    losses: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Memory:
+    """Unrelated [CLS] vectors the edit must not disturb: training rows, then every earlier edit."""
+
+    def __init__(self, base: torch.Tensor) -> None:
+        self.base = base
+        self.vectors = base
+
+    def add(self, vectors: torch.Tensor) -> None:
+        import torch
+
+        self.vectors = torch.cat([self.vectors, vectors.detach().to(self.vectors)])
+
+    def reset(self) -> None:
+        self.vectors = self.base
+
+    def __len__(self) -> int:
+        return int(self.vectors.shape[0])
+
+
+class EditorError(RuntimeError):
+    """An editor failed on an edit (e.g. its loss became NaN)."""
+
+
+@runtime_checkable
+class Editor(Protocol):
+    """`editor(view, request, memory) -> EditRecord`; hooks `setup`, `reset`, `prepare` are optional."""
+
+    def __call__(self, view: ModelView, request: EditRequest, memory: Memory) -> EditRecord: ...
+
+
+def editor_changes(editor: Any) -> str | None:
+    return getattr(editor, "changes", None)
+
+
+def settings_of(editor: Any) -> Mapping[str, Any]:
+    """The settings an editor reports for the results file (`settings()` method or {})."""
+    getter = getattr(editor, "settings", None)
+    return dict(getter()) if callable(getter) else {}

@@ -1,0 +1,56 @@
+"""The one-time encoding of the cached path: every scored text to its [CLS] vector, optionally on disk.
+
+The disk cache is keyed by model revision, dataset revision, split (text group) and max_length: a
+file per key under `cache_dir`, written atomically. Without revisions (None) nothing is cached on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.suite import Text
+
+log = logging.getLogger(__name__)
+
+
+def cache_file(cache_dir: str | Path, key: Mapping[str, Any]) -> Path:
+    digest = hashlib.sha256(json.dumps(dict(key), sort_keys=True).encode()).hexdigest()[:24]
+    return Path(cache_dir) / f"cls-{digest}.pt"
+
+
+def warm(
+    view: Any,
+    groups: Mapping[str, Sequence[Text]],
+    *,
+    cache_dir: str | Path | None = None,
+    key: Mapping[str, Any] | None = None,
+    progress: bool = True,
+) -> dict[str, int]:
+    """Encode every group's texts into the view's cache; return {group: texts encoded now}."""
+    import torch
+    from tqdm.auto import tqdm
+
+    use_disk = cache_dir is not None and key is not None and all(v is not None for v in key.values())
+    encoded: dict[str, int] = {}
+    for name, texts in tqdm(groups.items(), desc="encoding", unit="split", disable=not progress):
+        path = cache_file(cache_dir, {**key, "split": name}) if use_disk else None
+        if path is not None and path.is_file():
+            stored = torch.load(path, map_location=view.device)
+            view.cache_items().update(zip(map(tuple, stored["texts"]), stored["vectors"], strict=True))
+        encoded[name] = view.warm(texts)
+        if path is not None and encoded[name]:
+            unique = list(dict.fromkeys(texts))
+            vectors = torch.stack([view.cache_items()[t] for t in unique]).cpu()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            torch.save(
+                {"key": {**key, "split": name}, "texts": [list(t) for t in unique], "vectors": vectors}, tmp
+            )
+            os.replace(tmp, path)
+    return encoded

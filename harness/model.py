@@ -1,0 +1,113 @@
+"""The classifier under edit: loading, label matching, provenance."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xfever.errors import XfeverError
+
+
+@dataclass
+class LoadedModel:
+    """A sequence classifier, its tokenizer and the dataset-label -> head-index mapping."""
+
+    model: Any
+    tokenizer: Any
+    label_ids: dict[str, int]  # dataset label name -> logit index
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_label_map(text: str | Mapping[str, int] | None) -> dict[str, int] | None:
+    """`"SUPPORTS=1,REFUTES=0"` -> `{"SUPPORTS": 1, "REFUTES": 0}`."""
+    if text is None or isinstance(text, Mapping):
+        return dict(text) if text is not None else None
+    mapping: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, index = part.partition("=")
+        if not sep or not name.strip() or not index.strip().lstrip("-").isdigit():
+            raise XfeverError(f"--label-map: {part!r} is not NAME=INDEX (e.g. SUPPORTS=1,REFUTES=0)")
+        mapping[name.strip()] = int(index)
+    if not mapping:
+        raise XfeverError("--label-map: empty; expected e.g. SUPPORTS=1,REFUTES=0")
+    return mapping
+
+
+def match_labels(
+    config: Any, dataset_labels: Sequence[str], label_map: Mapping[str, int] | None = None
+) -> dict[str, int]:
+    """Map every dataset label to a logit index, by name (case-insensitive) or through `label_map`."""
+    num_labels = int(config.num_labels)
+    heads = {str(name).casefold(): int(i) for name, i in (config.label2id or {}).items()}
+    if label_map:
+        wanted = {name.casefold(): i for name, i in label_map.items()}
+        where = "--label-map"
+    else:
+        wanted = {
+            name.casefold(): heads[name.casefold()] for name in dataset_labels if name.casefold() in heads
+        }
+        where = f"the model's label2id {dict(config.label2id or {})}"
+    ids: dict[str, int] = {}
+    for name in dataset_labels:
+        index = wanted.get(name.casefold())
+        if index is None:
+            hint = "" if label_map else " (name the head with --label-map SUPPORTS=1,REFUTES=0)"
+            raise XfeverError(f"label {name!r} of the dataset is not in {where}{hint}")
+        if not 0 <= index < num_labels:
+            raise XfeverError(f"{where}: label {name!r} -> {index}, but the head has {num_labels} logits")
+        ids[name] = index
+    if len(set(ids.values())) != len(ids):
+        raise XfeverError(f"{where}: two dataset labels share one logit: {ids}")
+    return ids
+
+
+def load_classifier(
+    model_id: str | Path,
+    dataset_labels: Sequence[str],
+    *,
+    revision: str | None = None,
+    label_map: Mapping[str, int] | None = None,
+    trust_remote_code: bool = False,
+    device: str = "cpu",
+) -> LoadedModel:
+    """Load a sequence classifier + tokenizer from a Hub id or folder; match labels before any edit."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    kwargs: dict[str, Any] = {"revision": revision, "trust_remote_code": trust_remote_code}
+    try:
+        config = AutoConfig.from_pretrained(str(model_id), **kwargs)
+    except OSError as exc:
+        raise XfeverError(f"--model {model_id}: cannot load a model config ({exc})") from exc
+    label_ids = match_labels(config, dataset_labels, label_map)
+    model = AutoModelForSequenceClassification.from_pretrained(str(model_id), **kwargs)
+    tokenizer = AutoTokenizer.from_pretrained(str(model_id), **kwargs)
+    model.to(device).eval()
+    for param in model.parameters():
+        param.requires_grad_(False)
+    info = {
+        "id": str(model_id),
+        "revision": resolve_revision(model_id, config, revision),
+        "architecture": type(model).__name__,
+        "num_labels": int(config.num_labels),
+        "label_ids": label_ids,
+        "label_map_given": dict(label_map) if label_map else None,
+    }
+    return LoadedModel(model=model, tokenizer=tokenizer, label_ids=label_ids, info=info)
+
+
+def resolve_revision(model_id: str | Path, config: Any, requested: str | None) -> str | None:
+    """Hub commit SHA when known; for a local folder, a content hash of its config and weights."""
+    folder = Path(str(model_id))
+    if folder.is_dir():
+        digest = hashlib.sha256()
+        for path in sorted(folder.iterdir()):
+            if path.suffix in {".json", ".safetensors", ".bin", ".txt"} and path.is_file():
+                digest.update(path.name.encode())
+                with path.open("rb") as handle:
+                    for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
+                        digest.update(chunk)
+        return "sha256:" + digest.hexdigest()[:16]
+    return getattr(config, "_commit_hash", None) or requested

@@ -1,0 +1,37 @@
+"""Figures: CLG per language as grouped bars (one group per language, one bar per row)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def clg_chart(
+    rows: Sequence[tuple[str, dict[str, float | None]]], langs: Sequence[str], path: str | Path
+) -> Path:
+    """Grouped bar chart of `clg_<lang>` (and the average) per row; written atomically as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = list(langs) + ["avg"]
+    width = 0.8 / max(len(rows), 1)
+    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(groups), 3.6))
+    for i, (name, values) in enumerate(rows):
+        heights = [100 * (values.get(f"clg_{g}") or 0.0) for g in groups]
+        xs = [g + (i - (len(rows) - 1) / 2) * width for g in range(len(groups))]
+        ax.bar(xs, heights, width=width, label=name)
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylabel("CLG accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title("Cross-lingual generalisation by language")
+    ax.legend(fontsize="small", ncols=min(len(rows), 3), loc="lower center")
+    fig.tight_layout()
+    out = Path(path)
+    tmp = out.with_name(out.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, out)
+    return out

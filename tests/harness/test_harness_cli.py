@@ -1,0 +1,228 @@
+"""CLI end to end, leaderboard and plot, bad input, golden values."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from harness import EvalConfig, evaluate
+from harness.cli import main
+from xfever.errors import XfeverError
+
+
+def cli(args: list[str]) -> int:
+    try:
+        main(args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def test_cli_end_to_end(tmp_path, tiny_model, tiny_xfever, capsys):
+    common = ["--model", str(tiny_model), "--dataset", str(tiny_xfever), "--out", str(tmp_path / "runs")]
+    common += ["--folders", "2", "--max-edits", "6", "--quiet"]
+    config = tmp_path / "tp.yaml"
+    config.write_text("editor_options:\n  max_steps: 40\n  lr: 0.02\nseed: 3\n", encoding="utf-8")
+    assert (
+        cli(
+            ["eval", *common, "--editor", "tpatcher", "--config", str(config), "--editor-opt", "max_steps=30"]
+        )
+        == 0
+    )
+    assert cli(["eval", *common, "--editor", "mpn-all", "--editor-opt", "max_steps=30"]) == 0
+    assert (
+        cli(["eval", *common, "--editor", "ft", "--editor-opt", "lr=0.01", "--editor-opt", "max_steps=5"])
+        == 0
+    )
+    runs = sorted((tmp_path / "runs").iterdir())
+    assert [r.name for r in runs] == ["ft-f2-s0", "mpn-all-f2-s0", "tpatcher-f2-s3"]
+    data = json.loads((tmp_path / "runs" / "tpatcher-f2-s3" / "results.json").read_text())
+    assert (
+        data["editor"]["settings"]["max_steps"] == 30 and data["editor"]["settings"]["lr"] == 0.02
+    )  # flag wins
+    assert data["seed"] == 3 and data["path"] == "cached" and data["status"] == "complete"
+    for key in ("schema_version", "provenance", "model", "dataset", "timings", "dropout", "folders"):
+        assert key in data
+    assert data["model"]["revision"] and data["dataset"]["revision"]
+    assert all("n" in m and "value" in m for m in data["metrics"].values())
+    steps = (runs[2] / "steps.jsonl").read_text().splitlines()
+    assert len(steps) == 6 and json.loads(steps[0])["folder"] == 0
+    rows = pd.read_parquet(runs[2] / "rows.parquet")
+    assert set(rows.model) == {"original", "edited"} and len(list((runs[2] / "folders").glob("*.json"))) == 2
+
+    assert cli(["leaderboard", *map(str, runs), "--out", str(tmp_path / "board")]) == 0
+    md = (tmp_path / "board" / "leaderboard.md").read_text()
+    assert md.splitlines()[0].startswith("| Models/Methods | Patch Num. | Reliability (en) ↑ | MLG ↑ | de ↑")
+    assert "| Original model |" in md and "**" in md
+    frame = pd.read_csv(tmp_path / "board" / "leaderboard.csv")
+    assert list(frame.model) == ["Original model", "ft", "mpn-all", "tpatcher"]
+    assert "clg_avg" in frame.columns and "locality_test" in frame.columns
+    assert (tmp_path / "board" / "clg_by_language.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_user_errors_exit_cleanly(tmp_path, tiny_model, tiny_xfever, capsys):
+    base = [
+        "eval",
+        "--model",
+        str(tiny_model),
+        "--dataset",
+        str(tiny_xfever),
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    ]
+    assert cli([*base, "--editor", "tpatcherr"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown editor" in err and "Did you mean 'tpatcher'" in err and "Traceback" not in err
+    assert cli([*base, "--label-map", "SUPPORTS=1,REFUTES=5"]) == 2
+    assert "head has 2 logits" in capsys.readouterr().err
+    assert cli([*base, "--editor-opt", "nonsense=1"]) == 2
+    assert "unknown option" in capsys.readouterr().err
+    assert not any(tmp_path.rglob("results.json"))
+
+
+def test_label_mismatch_is_caught_before_any_edit(tmp_path, tiny_model, tiny_xfever):
+    renamed = tmp_path / "model"
+    shutil.copytree(tiny_model, renamed)
+    cfg = json.loads((renamed / "config.json").read_text())
+    cfg["label2id"] = {"LABEL_0": 0, "LABEL_1": 1}
+    cfg["id2label"] = {"0": "LABEL_0", "1": "LABEL_1"}
+    (renamed / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(XfeverError, match="label 'SUPPORTS' of the dataset is not in the model's label2id"):
+        evaluate(EvalConfig(model=str(renamed), dataset=str(tiny_xfever), max_edits=2, progress=False))
+    result = evaluate(
+        EvalConfig(
+            model=str(renamed),
+            dataset=str(tiny_xfever),
+            editor="none",
+            max_edits=4,
+            folders=1,
+            label_map={"SUPPORTS": 0, "REFUTES": 1},
+            progress=False,
+        )
+    )
+    assert result.model["label_ids"] == {"SUPPORTS": 0, "REFUTES": 1}
+
+
+def test_missing_config_or_split_named(tmp_path, tiny_xfever, tiny_model):
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_xfever, broken)
+    card = (broken / "README.md").read_text()
+    (broken / "README.md").write_text(
+        card.replace("  - split: test\n    path: en/test-00000-of-00001.parquet\n", "")
+    )
+    with pytest.raises(XfeverError, match=r"broken: config 'en' has no split 'test'"):
+        evaluate(EvalConfig(model=str(tiny_model), dataset=str(broken), progress=False))
+    with pytest.raises(XfeverError, match=r"no config\(s\) \['zh'\]"):
+        evaluate(EvalConfig(model=str(tiny_model), dataset=str(tiny_xfever), langs=("zh",), progress=False))
+
+
+RAISER = """
+from harness.editors.base import EditRecord
+SEEN = []
+class Flaky:
+    changes = "last_ffn"
+    def __call__(self, view, request, memory):
+        SEEN.append(request.id)
+        if len(SEEN) > {ok}:
+            {fail}
+        return EditRecord(edited=True, losses={{"ce": 0.1}})
+"""
+
+
+@pytest.mark.parametrize(
+    "fail, message",
+    [
+        ("raise RuntimeError('boom')", "the editor raised RuntimeError: boom"),
+        ("return EditRecord(losses={'ce': float('nan')})", "non-finite"),
+    ],
+)
+def test_failing_editor_stops_with_context_and_keeps_finished_folders(
+    tmp_path, tiny_model, tiny_xfever, fail, message
+):
+    from harness.results import load_result
+    from harness.run import evaluate as run_eval
+
+    config = EvalConfig(
+        model=str(tiny_model),
+        dataset=str(tiny_xfever),
+        editor="tpatcher",
+        max_edits=12,
+        folders=3,
+        progress=False,
+    )
+    first = run_eval(EvalConfig(**{**config.to_dict(), "editor": "none", "langs": None}))
+    needed_first_folder = sum(s["needed"] for s in first.steps if s["folder"] == 0)
+    path = tmp_path / "flaky.py"
+    path.write_text(RAISER.format(ok=needed_first_folder, fail=fail), encoding="utf-8")
+    out = tmp_path / "run"
+    bad = EvalConfig(**{**config.to_dict(), "editor": f"{path}:Flaky", "out_dir": str(out), "langs": None})
+    with pytest.raises(XfeverError) as info:
+        run_eval(bad)
+    text = str(info.value)
+    assert (
+        message in text
+        and "config 'en' split 'edit'" in text
+        and "edit id '" in text
+        and "flaky.py:Flaky" in text
+    )
+    data = load_result(out)
+    assert data["status"] == "failed" and data["error"] == text
+    assert [f["index"] for f in data["per_folder"]] == [0]
+    folder = json.loads((out / "folders" / "folder_000.json").read_text())
+    assert folder["rows"] == 4 and "reliability" in folder["metrics"]
+
+
+def test_golden_tiny_case(tiny_model, tiny_xfever):
+    """A fixed tiny case: T-Patcher, one lifelong folder, 10 edits, no dropout."""
+    result = evaluate(
+        EvalConfig(
+            model=str(tiny_model),
+            dataset=str(tiny_xfever),
+            editor="tpatcher",
+            editor_options={"max_steps": 300},
+            folders=1,
+            max_edits=10,
+            dropout="none",
+            progress=False,
+        )
+    )
+    got = {k: (round(v["value"], 4), v["n"]) for k, v in result.metrics.items()}
+    orig = {k: (round(v["value"], 4), v["n"]) for k, v in result.original.items()}
+    assert got == GOLDEN_EDITED
+    assert orig == GOLDEN_ORIGINAL
+
+
+# Accuracies over 10-110 rows: a golden value moves only when a prediction flips.
+GOLDEN_EDITED = {
+    "reliability": (1.0, 10),
+    "mlg": (0.5, 12),
+    "clg_de": (0.3, 10),
+    "clg_fr": (0.4, 10),
+    "clg_es": (0.3, 10),
+    "clg_rephrase_de": (0.4167, 12),
+    "clg_rephrase_fr": (0.5, 12),
+    "clg_rephrase_es": (0.4167, 12),
+    "locality_train": (0.9909, 110),
+    "locality_test": (0.5714, 49),
+    "clg_avg": (0.3333, 30),
+    "patch_num": (7, 1),
+    "edit_success": (1.0, 7),
+}
+GOLDEN_ORIGINAL = {
+    "reliability": (0.3, 10),
+    "mlg": (0.5, 12),
+    "clg_de": (0.1, 10),
+    "clg_fr": (0.3, 10),
+    "clg_es": (0.1, 10),
+    "clg_rephrase_de": (0.4167, 12),
+    "clg_rephrase_fr": (0.5, 12),
+    "clg_rephrase_es": (0.4167, 12),
+    "locality_train": (0.9909, 110),
+    "locality_test": (0.5918, 49),
+    "clg_avg": (0.1667, 30),
+    "patch_num": (0, 1),
+}
