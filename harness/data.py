@@ -33,8 +33,7 @@ def load_split(dataset: str, config: str, split: str, revision: str | None = Non
     # One split's file only: the splits of a language config (edit, rephrases) have different
     # columns, and `datasets` prepares every split of a config it loads.
     files = {split: schema.parquet_path(config, split)}
-    # A local folder may have been rebuilt in place; datasets' cache would serve the old rows.
-    mode = "force_redownload" if Path(dataset).is_dir() else None
+    mode = download_mode(dataset)
     try:
         return datasets.load_dataset(
             dataset, config, split=split, revision=revision, data_files=files, download_mode=mode
@@ -43,6 +42,12 @@ def load_split(dataset: str, config: str, split: str, revision: str | None = Non
         raise XfeverError(
             f"dataset {dataset}: config {config!r} split {split!r}: cannot load ({exc})"
         ) from exc
+
+
+def download_mode(dataset: str | Path) -> str | None:
+    """`download_mode` for `datasets.load_dataset`: a local folder may have been rebuilt in place,
+    and datasets' cache would serve its old rows, so local folders are always re-read."""
+    return "force_redownload" if Path(dataset).is_dir() else None
 
 
 def config_names(dataset: str, revision: str | None = None) -> list[str]:
@@ -100,6 +105,7 @@ def load_xfever_suite(
     that runs with different editing seeds are scored on the same rows).
     """
     name = str(dataset)
+    _check_build_version(name)
     cols = (schema.ID, schema.LABEL, schema.CLAIM)
     en = {}
     for split in ("edit", "train", "test"):
@@ -180,6 +186,18 @@ def _label_names(edit_rows: list[EditRow], train: list[Example]) -> tuple[str, .
     seen = {r.label for r in edit_rows} | {e.label for e in train}
     known = [lab for lab in schema.LABELS if lab in seen]
     return tuple(known + sorted(seen - set(known)))
+
+
+def _check_build_version(dataset: str) -> None:
+    """A local `xfever build` folder of another layout version is refused before anything loads."""
+    build = Path(dataset) / schema.BUILD_FILE
+    if not build.is_file():
+        return
+    try:
+        record = json.loads(build.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise XfeverError(f"{build}: not readable JSON ({exc})") from None
+    schema.check_schema_version(record, str(build))
 
 
 def dataset_revision(dataset: str, requested: str | None) -> str | None:

@@ -34,11 +34,12 @@ def warm(
 ) -> dict[str, int]:
     """Encode every group's texts into the view's cache; return {group: texts encoded now}."""
     import torch
-    from tqdm.auto import tqdm
+
+    from xfever.progress import progress as tracked
 
     use_disk = cache_dir is not None and key is not None and all(v is not None for v in key.values())
     encoded: dict[str, int] = {}
-    for name, texts in tqdm(groups.items(), desc="encoding", unit="split", disable=not progress):
+    for name, texts in tracked(groups.items(), desc="encoding", unit="split", enabled=progress):
         path = cache_file(cache_dir, {**key, "split": name}) if use_disk else None
         if path is not None and path.is_file():
             stored = torch.load(path, map_location=view.device)

@@ -183,11 +183,13 @@ def load_fever_examples(dataset: str, split: str, *, revision: str | None = None
     """An XFEVER `en` split (Hub id or local folder) as claim examples; columns per xfever.schema."""
     from datasets import load_dataset
 
+    from harness.data import download_mode
     from xfever import schema
 
     where = f"{dataset} config '{schema.SOURCE_LANG}' split '{split}'"
     try:
-        ds = load_dataset(dataset, schema.SOURCE_LANG, split=split, revision=revision)
+        mode = download_mode(dataset)
+        ds = load_dataset(dataset, schema.SOURCE_LANG, split=split, revision=revision, download_mode=mode)
     except Exception as err:  # missing repo, config or split: datasets raises several types
         raise XfeverError(f"{where}: cannot load: {err}") from None
     missing = [c for c in (schema.ID, schema.LABEL, schema.CLAIM) if c not in ds.column_names]
@@ -308,7 +310,8 @@ class _Loop:
 
     def run(self, train: Sequence[Example], validation: Sequence[Example]) -> dict[str, Any]:
         import torch
-        from tqdm.auto import tqdm
+
+        from xfever.progress import progress
 
         s = self.settings
         per_epoch = -(-len(train) // s.batch_size)
@@ -322,7 +325,7 @@ class _Loop:
         history: list[Evaluation] = []
         losses: list[float] = []
         step = 0
-        bar = tqdm(total=total, desc="train-base", unit="step", disable=not s.progress)
+        bar = progress(total=total, desc="train-base", unit="step", enabled=s.progress)
         for batch in self._batches(train, total):
             self.clf.train()
             loss = loss_fn(self.clf(**batch["inputs"]).logits, batch["labels"])

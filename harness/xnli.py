@@ -150,9 +150,12 @@ def _load_pairs(
     """Columns `text` (premise, hypothesis), `label` (name, None for -1) and `id`; label names."""
     from datasets import load_dataset
 
+    from harness.data import download_mode
+
     where = f"{dataset}" + (f" config '{config}'" if config else "") + f" split '{split}'"
     try:
-        ds = load_dataset(dataset, config, split=split, revision=revision)
+        mode = download_mode(dataset)
+        ds = load_dataset(dataset, config, split=split, revision=revision, download_mode=mode)
     except Exception as err:  # missing repo, config or split: datasets raises several types
         raise XfeverError(f"{where}: cannot load: {err}") from None
     missing = [c for c in ("premise", "hypothesis", "label") if c not in ds.column_names]

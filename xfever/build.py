@@ -150,8 +150,7 @@ def _rephrase_rows(edit: list[Claim]) -> dict[str, list]:
 
 def _translate_all(config, models, english, work, timings, on_shard) -> tuple[dict, dict]:
     """lang -> {split: translations}; lang -> engine provenance."""
-    from tqdm.auto import tqdm
-
+    from xfever.progress import progress
     from xfever.translate import load_translator
 
     edit = english.splits[EDIT_SPLIT]
@@ -173,7 +172,7 @@ def _translate_all(config, models, english, work, timings, on_shard) -> tuple[di
         total = sum(len(t) for t in texts.values())
         with (
             timings.time(f"translate_{lang}"),
-            tqdm(total=total, desc=f"translate {lang}", unit="sent", disable=config.quiet) as bar,
+            progress(total=total, desc=f"translate {lang}", unit="sent", enabled=not config.quiet) as bar,
         ):
             translations[lang] = {
                 split: translate_in_shards(

@@ -111,12 +111,10 @@ def build(**opts: Any) -> None:
     from xfever.build import build as run_build
 
     _logging(opts["quiet"])
-    if opts["quiet"]:
-        import os
+    if opts["quiet"]:  # the libraries' own bars and info logs ("Loading weights", "Generating ...")
+        from xfever.progress import quiet_libraries
 
-        # The model loaders' own bars (transformers "Loading weights", hub downloads).
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+        quiet_libraries()
     result = run_build(_build_config(opts))
     if result.up_to_date:
         click.echo(f"{result.out} already holds this build (fingerprint {result.fingerprint[:12]})")

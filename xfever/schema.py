@@ -70,3 +70,15 @@ CARD_FILE = "README.md"
 def parquet_path(config: str, split: str) -> str:
     """Relative path of one split's single parquet shard, as `load_dataset` resolves it."""
     return f"{config}/{split}-00000-of-00001.parquet"
+
+
+def check_schema_version(record: object, where: str) -> None:
+    """Refuse a build.json written for another layout version (a missing version is accepted)."""
+    from xfever.errors import XfeverError
+
+    found = record.get("schema_version") if isinstance(record, dict) else None
+    if found is not None and found != SCHEMA_VERSION:
+        raise XfeverError(
+            f"{where}: field 'schema_version': the folder has layout version {found!r}, this xfever "
+            f"reads version {SCHEMA_VERSION}; rebuild it with this version, or install the matching one"
+        )

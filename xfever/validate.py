@@ -26,6 +26,7 @@ from xfever.schema import (
     REPHRASE_INDEX,
     REPHRASES,
     SOURCE_LANG,
+    check_schema_version,
     parquet_path,
 )
 
@@ -52,6 +53,7 @@ def _read_build(folder: Path) -> dict[str, Any]:
         raise XfeverError(f"{path}: cannot read ({err.strerror or err})") from None
     except ValueError as err:
         raise XfeverError(f"{path}: not valid JSON ({err})") from None
+    check_schema_version(record, str(path))
     configs = record.get("configs") if isinstance(record, dict) else None
     if not isinstance(configs, dict) or not configs:
         raise XfeverError(f"{path}: field 'configs': missing or empty")
