@@ -49,6 +49,7 @@ class ProtocolContext:
     progress: bool = True
     on_folder: Callable[[FolderResult], None] | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    checkpoint: Any = None  # harness.checkpoint.Checkpointer: resume from / write checkpoints
 
 
 def split_folders(rows: Sequence[EditRow], folders: int) -> list[list[EditRow]]:
@@ -107,21 +108,44 @@ def make_request(row: EditRow, label_ids: dict[str, int], seed: int) -> EditRequ
 def run_folders(
     view: Any, editor: Any, memory: Memory, rows: Sequence[EditRow], folders: int, ctx: ProtocolContext
 ) -> list[FolderResult]:
-    """Edit every folder from the original model; call `ctx.on_folder` as each one finishes."""
-    from tqdm.auto import tqdm
+    """Edit every folder from the original model; call `ctx.on_folder` as each one finishes.
+
+    With `ctx.checkpoint`, folders and rows done before the last checkpoint are restored, not redone,
+    a checkpoint is written every K rows and after each folder, and Ctrl-C raises `RunInterrupted`."""
+    from xfever.progress import progress
 
     snapshot = Snapshot(view, editor)
-    results = []
+    results: list[FolderResult] = []
     chunks = split_folders(rows, folders)
-    bar = tqdm(total=len(rows), desc="editing", unit="row", disable=not ctx.progress)
+    ckpt = ctx.checkpoint
+    resume = ckpt.open() if ckpt is not None else None
+    bar = progress(total=len(rows), desc="editing", unit="row", enabled=ctx.progress)
+    done = 0
     try:
         for index, chunk in enumerate(chunks):
+            if resume is not None and index < resume.folder:  # finished before the interruption
+                results.append(resume.finished[index])
+                bar.update(len(chunk))
+                done += len(chunk)
+                if ctx.on_folder is not None:
+                    ctx.on_folder(resume.finished[index])
+                continue
             started = time.perf_counter()
             snapshot.restore()
             memory.reset()
             if hasattr(editor, "reset"):
                 editor.reset()
-            steps = [_edit_one(view, editor, memory, row, index, ctx) for row in _ticking(chunk, bar)]
+            steps: list[dict[str, Any]] = []
+            if resume is not None and index == resume.folder and resume.done:
+                ckpt.restore(resume, view, editor, memory)
+                steps, started = list(resume.steps), started - resume.seconds
+                bar.update(len(steps))
+                done += len(steps)
+            for row in _ticking(chunk[len(steps) :], bar):
+                steps.append(_edit_one(view, editor, memory, row, index, ctx))
+                done += 1
+                if ckpt is not None:
+                    ckpt.step(index, steps, time.perf_counter() - started, view, editor, memory)
             rows_scored = score_rows(view, chunk, ctx.suite, ctx.label_ids, model="edited", folder=index)
             result = FolderResult(
                 index=index,
@@ -134,9 +158,17 @@ def run_folders(
             results.append(result)
             if ctx.on_folder is not None:
                 ctx.on_folder(result)
+            if ckpt is not None:
+                ckpt.folder_done(result)
+    except KeyboardInterrupt as exc:
+        if ckpt is None:
+            raise
+        raise ckpt.interrupted(done, len(rows), len(chunks)) from exc
     finally:
         bar.close()
         snapshot.restore()
+        if ckpt is not None:
+            ckpt.close()
     return results
 
 

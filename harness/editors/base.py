@@ -7,6 +7,9 @@ one). A class may add optional hooks, called by the protocol when present:
 - `reset()`: at the start of every folder (the model is back to the original);
 - `prepare(request) -> EditRequest`: choose the examples to train on and to decide on (the
   multilingual sampler of MPN uses it; default: the English example alone);
+- `state_dict() -> dict` / `load_state_dict(state)`: state the editor keeps across edits of a folder
+  (beyond the model, the patch bank and the memory, which the harness saves itself), for resumable
+  runs (harness.checkpoint); tensors, numbers, strings, lists, tuples and dicts only;
 - `changes: str`: what the editor modifies. `"last_ffn"` (the built-ins) lets the harness run it on
   the exact cached-[CLS] path; anything else, or no attribute, takes the full path.
 

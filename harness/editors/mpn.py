@@ -54,6 +54,15 @@ class MultilingualSampler:
         if hasattr(self.inner, "reset"):
             self.inner.reset()
 
+    def state_dict(self) -> dict[str, Any]:
+        """The sampler's draws derive from each request's seed; only the inner editor may keep state."""
+        getter = getattr(self.inner, "state_dict", None)
+        return {"inner": getter()} if callable(getter) else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if "inner" in state and hasattr(self.inner, "load_state_dict"):
+            self.inner.load_state_dict(state["inner"])
+
     def prepare(self, request: EditRequest) -> EditRequest:
         pool = self.train_langs or self.langs or tuple(request.row.parallel)
         langs = [lang for lang in pool if lang in request.row.parallel]
