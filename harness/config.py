@@ -37,6 +37,11 @@ class EvalConfig:
     cache_dir: str | None = None  # on-disk [CLS] vector cache
     out_dir: str | None = None  # run folder; per-folder results are written there as they finish
     progress: bool = True
+    checkpoint_every: int = 50  # with out_dir: checkpoint every K edit rows (0: only after each folder)
+    subset: str | None = None  # edit rows chosen from the original model's predictions (all-wrong)
+    memory_data: str | None = None  # XNLI: T-Patcher memory rows (default nyu-mll/multi_nli train)
+    bootstrap_resamples: int = 1000  # 95 % intervals over rows for every metric
+    bootstrap_seed: int = 0
 
     def __post_init__(self) -> None:
         if self.folders < 1:
@@ -47,8 +52,12 @@ class EvalConfig:
             raise XfeverError(f"--dropout: expected one of {DROPOUTS}, got {self.dropout!r}")
         if self.max_length < 2 or self.batch_size < 1:
             raise XfeverError("--max-length must be >= 2 and --batch-size >= 1")
+        if self.checkpoint_every < 0:
+            raise XfeverError(f"--checkpoint-every: must be >= 0, got {self.checkpoint_every}")
         if self.task not in ("xfever", "xnli"):
             raise XfeverError(f"--task: expected xfever or xnli, got {self.task!r}")
+        if self.bootstrap_resamples < 1:
+            raise XfeverError(f"--bootstrap-resamples: must be >= 1, got {self.bootstrap_resamples}")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -46,6 +46,7 @@ class EvalResult:
     error: str | None = None
     steps: list[dict[str, Any]] = field(default_factory=list, repr=False)
     rows: RowRecords = field(default_factory=RowRecords, repr=False)
+    bootstrap: dict[str, Any] = field(default_factory=dict)  # how every metric's `ci` was computed
     schema_version: int = SCHEMA_VERSION
 
     def metric(self, key: str, original: bool = False) -> float | None:
@@ -58,6 +59,20 @@ class EvalResult:
         body = {k: v for k, v in self.__dict__.items() if k not in skip}
         body["files"] = {"steps": STEPS_FILE, "rows": ROWS_FILE, "folders": FOLDERS_DIR}
         return {"schema_version": SCHEMA_VERSION, **{k: v for k, v in body.items() if k != "schema_version"}}
+
+
+def bootstrap_info(config: Any) -> dict[str, Any]:
+    """How the `ci` of every metric entry was computed (results.json `bootstrap`)."""
+    from harness.bootstrap import DEFAULT_CONFIDENCE
+
+    return {
+        "method": "percentile bootstrap over rows",
+        "confidence": DEFAULT_CONFIDENCE,
+        "n_resamples": config.bootstrap_resamples,
+        "seed": config.bootstrap_seed,
+        "rows": "one value per scored row (a locality row: its mean over folders; a CLG average: "
+        "the edit row's mean over the averaged languages; edit_success: steps that needed an edit)",
+    }
 
 
 def provenance() -> dict[str, Any]:

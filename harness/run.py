@@ -16,9 +16,10 @@ from harness.config import EvalConfig
 from harness.data import suite_summary
 from harness.editors.base import LAST_FFN, Memory, editor_changes
 from harness.protocol import FolderResult, ProtocolContext, ProtocolError, run_folders
-from harness.results import EvalResult, provenance, write_folder, write_result
-from harness.scoring import RowRecords, all_texts, edit_metrics, pooled_metrics, score_rows
+from harness.results import EvalResult, bootstrap_info, provenance, write_folder, write_result
+from harness.scoring import RowRecords, add_intervals, all_texts, edit_metrics, pooled_metrics, score_rows
 from harness.suite import EvalSuite
+from xfever.errors import XfeverError
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,13 @@ def load_suite(config: EvalConfig) -> EvalSuite:
     if config.task == "xnli":
         from harness.xnli import load_xnli_suite
 
-        return load_xnli_suite(config.dataset, langs=config.langs, revision=config.dataset_revision)
+        suite = load_xnli_suite(config.dataset, langs=config.langs, revision=config.dataset_revision)
+        return with_nli_memory(suite, config)
+    from dataclasses import replace
+
     from harness.data import load_xfever_suite
 
-    return load_xfever_suite(
+    suite = load_xfever_suite(
         config.dataset,
         langs=config.langs,
         locality_train_size=config.locality_train_size,
@@ -38,6 +42,34 @@ def load_suite(config: EvalConfig) -> EvalSuite:
         seed=config.data_seed,
         revision=config.dataset_revision,
     )
+    source = f"en/train (sample of {len(suite.info.get('memory', ()))}, seed {config.data_seed + 1})"
+    return replace(suite, info={**suite.info, "memory_source": source})
+
+
+def with_nli_memory(suite: EvalSuite, config: EvalConfig) -> EvalSuite:
+    """XNLI: T-Patcher's memory from MultiNLI train (the base model's training data), sampled.
+
+    `memory_data="locality"` uses the locality set instead; without `memory_data`, a MultiNLI that
+    cannot be loaded (offline) falls back to it with a warning. `info["memory_source"]` says which."""
+    from dataclasses import replace
+
+    from harness.data import _sample
+    from harness.xnli import MULTINLI_ID, load_multinli_examples
+
+    fallback = f"locality ({', '.join(suite.locality)}): the memory falls back to the locality set"
+    if config.memory_data == "locality":
+        return replace(suite, info={**suite.info, "memory_source": fallback})
+    source = config.memory_data or MULTINLI_ID
+    try:
+        rows = load_multinli_examples(source, "train")
+    except XfeverError as exc:
+        if config.memory_data:
+            raise XfeverError(f"--memory-data: {exc}") from None
+        log.warning("T-Patcher memory: %s; using the locality set instead", exc)
+        return replace(suite, info={**suite.info, "memory_source": f"{fallback} ({source} not loadable)"})
+    memory = _sample(rows, config.memory_size, config.data_seed + 1)
+    source_text = f"{source}:train (sample of {len(memory)} of {len(rows)} rows, seed {config.data_seed + 1})"
+    return replace(suite, info={**suite.info, "memory": memory, "memory_source": source_text})
 
 
 def choose_path(config: EvalConfig, editor: Any) -> str:
@@ -80,9 +112,29 @@ def evaluate(config: EvalConfig) -> EvalResult:
         editor.setup(view, suite)
     clock = time.perf_counter()
     original = score_rows(view, rows, suite, loaded.label_ids, model="original", folder=-1)
+    if config.subset:  # Table 3: chosen from the original model's predictions, before any edit
+        suite, rows, original = apply_subset(config.subset, suite, rows, original)
     timings["original_eval"] = time.perf_counter() - clock
     result = _new_result(config, suite, loaded.info, editor, settings, path, original)
     return _edit_phase(view, editor, memory, rows, suite, loaded.label_ids, config, result, timings)
+
+
+def apply_subset(name: str, suite: EvalSuite, rows: Any, original: RowRecords) -> tuple:
+    """The subset `name` of the edit rows, and the original model's records restricted to it."""
+    from dataclasses import replace
+
+    from harness.subsets import select_subset
+
+    langs = {"reliability": "en"} | {f"clg_{lang}": lang for lang in suite.langs}
+    correct: dict[str, dict[str, bool]] = {}
+    for key, rid, ok in zip(original.metric, original.row_id, original.correct, strict=True):
+        if key in langs:
+            correct.setdefault(rid, {})[langs[key]] = ok
+    chosen = select_subset(name, replace(suite, edit=tuple(rows)), correct)
+    kept = {row.id for row in chosen.edit}
+    edit_keys = set(langs) | {"mlg"} | {f"clg_rephrase_{lang}" for lang in suite.langs}
+    records = original.where(lambda key, rid: key not in edit_keys or rid.split("#")[0] in kept)
+    return chosen, list(chosen.edit), records
 
 
 def _encode(
@@ -111,7 +163,9 @@ def _encode(
 
 
 def _new_result(config, suite, model_info, editor, settings, path, original: RowRecords) -> EvalResult:
-    metrics = pooled_metrics(original, "original", suite.langs) | {"patch_num": {"value": 0, "n": 1}}
+    train_langs = (settings or {}).get("train_langs")
+    metrics = summarize(original, "original", suite.langs, config, train_langs)
+    metrics |= {"patch_num": {"value": 0, "n": 1}}
     return EvalResult(
         status="running",
         config=config.to_dict(),
@@ -127,6 +181,26 @@ def _new_result(config, suite, model_info, editor, settings, path, original: Row
         metrics={},
         original=metrics,
         rows=RowRecords.concat([original]),
+        bootstrap=bootstrap_info(config),
+    )
+
+
+def summarize(
+    records: RowRecords, model: str, langs, config: EvalConfig, train_langs, steps=None, n_folders=0
+) -> dict[str, dict[str, Any]]:
+    """Pooled metrics (+ edit metrics from `steps`) of `model`, each with its bootstrap interval."""
+    metrics = pooled_metrics(records, model, langs, train_langs=train_langs)
+    if steps is not None:
+        metrics |= edit_metrics(steps, n_folders)
+    return add_intervals(
+        metrics,
+        records,
+        model,
+        langs,
+        train_langs=train_langs,
+        steps=steps or (),
+        n_resamples=config.bootstrap_resamples,
+        seed=config.bootstrap_seed,
     )
 
 
@@ -146,6 +220,13 @@ def _edit_phase(
             )
 
     ctx = ProtocolContext(suite, config.editor, label_ids, config.seed, config.progress, on_folder)
+    if config.out_dir:  # resumable: checkpoints in the run folder (harness.checkpoint)
+        from harness.checkpoint import Checkpointer
+
+        model_revision = result.model.get("revision")
+        ctx.checkpoint = Checkpointer(
+            config.out_dir, config, model_revision=model_revision, dataset_revision=suite.dataset_revision
+        )
     clock = time.perf_counter()
     try:
         run_folders(view, editor, memory, rows, config.folders, ctx)
@@ -157,6 +238,7 @@ def _edit_phase(
     result.status = "complete"
     if config.out_dir:
         write_result(config.out_dir, result)
+        ctx.checkpoint.finish()
     return result
 
 
@@ -165,8 +247,9 @@ def _finish(result: EvalResult, finished: list[FolderResult], suite, timings, cl
     timings["editing"] = time.perf_counter() - clock
     result.steps = [s for f in finished for s in f.steps]
     result.rows = RowRecords.concat([result.rows] + [f.rows for f in finished])
-    result.metrics = pooled_metrics(result.rows, "edited", suite.langs) | edit_metrics(
-        result.steps, len(finished)
+    train_langs = result.editor.get("settings", {}).get("train_langs")
+    result.metrics = summarize(
+        result.rows, "edited", suite.langs, config, train_langs, result.steps, len(finished)
     )
     result.per_folder = [
         {"index": f.index, "rows": len(f.row_ids), "patches": f.patches, "seconds": round(f.seconds, 3)}

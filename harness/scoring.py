@@ -37,6 +37,14 @@ class RowRecords:
 
         return pd.DataFrame({name: getattr(self, name) for name in COLUMNS})
 
+    def where(self, keep: Any) -> RowRecords:
+        """The records for which `keep(metric, row_id)` is true."""
+        mask = [bool(keep(key, rid)) for key, rid in zip(self.metric, self.row_id, strict=True)]
+        out = RowRecords()
+        for name in COLUMNS:
+            getattr(out, name).extend(v for v, m in zip(getattr(self, name), mask, strict=True) if m)
+        return out
+
     @classmethod
     def concat(cls, parts: Iterable[RowRecords]) -> RowRecords:
         out = cls()
@@ -97,8 +105,13 @@ def score_rows(
     return out
 
 
-def pooled_metrics(records: RowRecords, model: str, langs: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """{metric key: {"value": accuracy, "n": rows}} for one model's rows, plus `clg_avg`."""
+def pooled_metrics(
+    records: RowRecords, model: str, langs: Sequence[str], *, train_langs: Sequence[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """{metric key: {"value": accuracy, "n": rows}} for one model's rows, plus the CLG averages.
+
+    `clg_avg` is the paper's Avg. (mean over languages); with `train_langs` (MPN trained on some
+    languages only) also `clg_avg_seen` and `clg_avg_heldout` over those / the other languages."""
     sums: dict[str, list[int]] = {}
     for m, key, ok in zip(records.model, records.metric, records.correct, strict=True):
         if m == model:
@@ -106,12 +119,77 @@ def pooled_metrics(records: RowRecords, model: str, langs: Sequence[str]) -> dic
             acc[0] += int(ok)
             acc[1] += 1
     metrics = {key: {"value": right / n, "n": n} for key, (right, n) in sums.items() if n}
-    per_lang = [metrics[f"clg_{lang}"] for lang in langs if f"clg_{lang}" in metrics]
-    if per_lang:  # the paper's Avg.: the mean over languages
-        metrics["clg_avg"] = {
-            "value": sum(m["value"] for m in per_lang) / len(per_lang),
-            "n": sum(m["n"] for m in per_lang),
-        }
+    for key, group in clg_groups(langs, train_langs).items():
+        per_lang = [metrics[f"clg_{lang}"] for lang in group if f"clg_{lang}" in metrics]
+        if per_lang:  # the paper's Avg.: the mean over languages
+            metrics[key] = {
+                "value": sum(m["value"] for m in per_lang) / len(per_lang),
+                "n": sum(m["n"] for m in per_lang),
+            }
+    return metrics
+
+
+def clg_groups(langs: Sequence[str], train_langs: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """Average key -> its languages: `clg_avg` (all), and with `train_langs` seen / held-out."""
+    groups = {"clg_avg": list(langs)}
+    if train_langs:
+        groups["clg_avg_seen"] = [lang for lang in langs if lang in train_langs]
+        groups["clg_avg_heldout"] = [lang for lang in langs if lang not in train_langs]
+    return {key: group for key, group in groups.items() if group}
+
+
+def row_scores(records: RowRecords, model: str, keys: Sequence[str]) -> dict[str, float]:
+    """Row id -> mean correctness over `model`'s records of the metric `keys`.
+
+    One value per row: a locality row scored after every folder gets its mean over folders, and a
+    CLG average (keys clg_de, clg_fr, ...) the mean over languages of the same edit row, so that
+    resampling rows keeps what belongs to one row together."""
+    wanted = set(keys)
+    sums: dict[str, list[int]] = {}
+    for m, key, rid, ok in zip(records.model, records.metric, records.row_id, records.correct, strict=True):
+        if m == model and key in wanted:
+            acc = sums.setdefault(rid, [0, 0])
+            acc[0] += int(ok)
+            acc[1] += 1
+    return {rid: right / n for rid, (right, n) in sums.items()}
+
+
+def metric_keys(key: str, langs: Sequence[str], train_langs: Sequence[str] | None = None) -> list[str]:
+    """The record keys behind a metric (an average: its languages' clg_<lang>)."""
+    groups = clg_groups(langs, train_langs)
+    return [f"clg_{lang}" for lang in groups[key]] if key in groups else [key]
+
+
+def add_intervals(
+    metrics: dict[str, dict[str, Any]],
+    records: RowRecords,
+    model: str,
+    langs: Sequence[str],
+    *,
+    train_langs: Sequence[str] | None = None,
+    steps: Sequence[dict[str, Any]] = (),
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Add `ci` (95 % percentile bootstrap interval over rows, `[low, high]`) to every metric entry.
+
+    `patch_num` (a count) gets none; `edit_success` resamples the edit steps that needed an edit."""
+    import numpy as np
+
+    from harness.bootstrap import bootstrap_interval
+
+    for key, entry in metrics.items():
+        if key == "patch_num":
+            continue
+        if key == "edit_success":
+            values = [float(bool(s.get("success"))) for s in steps if s.get("needed")]
+        else:
+            values = list(row_scores(records, model, metric_keys(key, langs, train_langs)).values())
+        if not values:
+            continue
+        ci = bootstrap_interval(np.asarray(values), n_resamples=n_resamples, seed=seed)
+        entry["ci"] = [ci.low, ci.high]
+        entry["ci_rows"] = len(values)
     return metrics
 
 

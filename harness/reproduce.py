@@ -1,0 +1,105 @@
+"""`reproduce(table, model, dataset, out)`: the editor matrix of one of the paper's tables, then its
+leaderboard with the paper's rows beside ours.
+
+Table 1: XFEVER; Table 2: XNLI (`--task xnli`); Table 3: XFEVER restricted to the edit rows the
+original model gets wrong in every language (`--subset all-wrong`). Every run scores the original
+model too, so the table's "Original model" row needs no run of its own. Run folders go to
+`OUT/runs/<editor>`, the leaderboard to `OUT`, and `OUT/reproduce.json` records what was run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from harness.config import EvalConfig
+from harness.results import SCHEMA_VERSION, provenance, write_text
+from xfever.errors import XfeverError
+
+log = logging.getLogger(__name__)
+
+TASKS = {1: ("xfever", None), 2: ("xnli", None), 3: ("xfever", "all-wrong")}
+RUNS_DIR, RECORD_FILE = "runs", "reproduce.json"
+MPN_EDITORS = ("mpn", "mpn-all", "ft-mpn")
+
+
+def table_editors(table: int) -> tuple[str, ...]:
+    """The editors of the paper's rows of `table` (Table 1: ft, tpatcher, mpn, mpn-all; 2, 3: no mpn-all)."""
+    from harness.paper import paper_table
+
+    return tuple(row.editor for row in paper_table(table) if row.editor != "none")
+
+
+def table_config(table: int, model: str, dataset: str | None, **settings: Any) -> EvalConfig:
+    """The settings shared by a table's runs (editor set per run)."""
+    from harness.xnli import XNLI_ID
+
+    if table not in TASKS:
+        raise XfeverError(f"--table: the paper has Tables 1, 2 and 3; got {table}")
+    task, subset = TASKS[table]
+    if dataset is None:
+        if task != "xnli":
+            raise XfeverError(f"--dataset: required for Table {table} (an XFEVER Hub id or folder)")
+        dataset = XNLI_ID
+    if task == "xnli":
+        settings.setdefault("max_length", 128)  # Table 4, XNLI column
+    return EvalConfig(model=model, dataset=dataset, task=task, subset=subset, **settings)
+
+
+def reproduce(
+    table: int,
+    base: EvalConfig,
+    out_dir: str | Path,
+    *,
+    editors: Sequence[str] | None = None,
+    overwrite: bool = False,
+    train_langs: Sequence[str] | None = None,
+) -> dict[str, Path]:
+    """Run every editor of `table` with `base`'s settings; write the leaderboard (+ paper rows).
+
+    `train_langs` restricts the MPN editors (mpn, mpn-all) to those languages: the table then also
+    reports seen / held-out CLG."""
+    from harness.leaderboard import leaderboard
+    from harness.run import evaluate
+
+    out = Path(out_dir)
+    editors = tuple(editors or table_editors(table))
+    run_dirs = [out / RUNS_DIR / name.replace(":", "_").replace("/", "_") for name in editors]
+    for run_dir in run_dirs:
+        _prepare(run_dir, overwrite)
+    record: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "table": table,
+        "config": base.to_dict(),
+        "train_langs": list(train_langs) if train_langs else None,
+        "runs": [],
+        "provenance": provenance(),
+    }
+    for editor, run_dir in zip(editors, run_dirs, strict=True):
+        log.info("Table %d: editor %s -> %s", table, editor, run_dir)
+        started = time.perf_counter()
+        options = dict(base.editor_options)
+        if train_langs and editor in MPN_EDITORS:
+            options["train_langs"] = ",".join(train_langs)
+        result = evaluate(replace(base, editor=editor, editor_options=options, out_dir=str(run_dir)))
+        seconds = round(time.perf_counter() - started, 3)
+        record["runs"].append({"editor": editor, "run": f"{RUNS_DIR}/{run_dir.name}", "seconds": seconds})
+        log.info("editor %s: reliability %.4f", editor, result.metric("reliability") or 0.0)
+    paths = leaderboard(run_dirs, out, compare_paper=True, table=table)
+    paths["record"] = out / RECORD_FILE
+    write_text(paths["record"], json.dumps(record, indent=2, default=str) + "\n")
+    return paths
+
+
+def _prepare(run_dir: Path, overwrite: bool) -> None:
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if not overwrite:
+            raise XfeverError(f"--out: run folder {run_dir} exists and is not empty (use --overwrite)")
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
