@@ -1,0 +1,334 @@
+"""Bad input to both CLIs, as one table; then safety (trust_remote_code, the Hub token).
+
+Every bad case must give a clear message naming the file/row/field or the setting, a non-zero exit,
+no traceback, and leave nothing half-written. Huge inputs over max_length must simply work.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import main as harness_main
+from xfever.cli import main as xfever_main
+
+HUGE_CLAIM = " ".join(["Paris is the capital of France and"] * 800) + " nothing else."
+SENTINEL = "hf_SENTINEL_do_not_leak_0123456789"
+
+
+def _kilt(rows: list[dict]) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+def _row(i: int, label: str = "SUPPORTS", text: str | None = None, **extra) -> dict:
+    return {
+        "id": f"r{i}",
+        "input": text or f"Claim number {i} is about a film.",
+        "output": [{"answer": label}],
+    } | extra
+
+
+def _rows(n: int, start: int = 0) -> list[dict]:
+    return [_row(i, "SUPPORTS" if i % 2 else "REFUTES") for i in range(start, start + n)]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, fever_claims):
+    """A tiny MT stand-in, KILT files, a built dataset holding a huge claim, a tiny classifier."""
+    from harness.tiny import make_tiny_bert
+    from xfever.tiny import make_tiny_marian
+
+    root = tmp_path_factory.mktemp("bad")
+    marian = make_tiny_marian(root / "mt-de", fever_claims[:80], fever_claims[:80], vocab_size=120, seed=0)
+    files = {
+        "edit": root / "edit.jsonl",
+        "train": root / "train.jsonl",
+        "test": root / "test.jsonl",
+    }
+    edit = _rows(5) + [_row(99, text=HUGE_CLAIM, rephrases=["Reportedly, " + HUGE_CLAIM])]
+    files["edit"].write_text(_kilt(edit), encoding="utf-8")
+    files["train"].write_text(_kilt(_rows(12, 100)), encoding="utf-8")
+    files["test"].write_text(_kilt(_rows(6, 200)), encoding="utf-8")
+    dataset = root / "built"
+    code, out = _invoke("xfever", [*_build_args(files, marian), "--out", str(dataset)])
+    assert code == 0, out
+    bert = make_tiny_bert(root / "bert", fever_claims + [HUGE_CLAIM, "Claim number film about"], seed=0)
+    return {"root": root, "files": files, "marian": marian, "dataset": dataset, "bert": bert}
+
+
+def _build_args(files: dict[str, Path], marian: Path) -> list[str]:
+    args = ["build", "--langs", "de", "--model", f"de={marian}", "--quiet", "--translate-rephrases"]
+    args += ["--edit-file", str(files["edit"]), "--train-file", str(files["train"])]
+    return args + ["--test-file", str(files["test"]), "--num-beams", "1", "--max-len-ratio", "0.5"]
+
+
+def _invoke(tool: str, args: list[str]) -> tuple[int, str]:
+    """Run a CLI in-process; a traceback (any exception other than exit) fails the test."""
+    runner = CliRunner()
+    if tool == "xfever":
+        result = runner.invoke(xfever_main, args)
+    else:
+
+        @click.command()
+        def wrapper() -> None:
+            harness_main(list(args))
+
+        result = runner.invoke(wrapper, [])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        import traceback
+
+        trace = "".join(traceback.format_exception(*result.exc_info))
+        pytest.fail(f"{tool} {args}: raised instead of a clean error:\n{trace}")
+    return result.exit_code, result.output
+
+
+# ---- editors that misbehave (loaded as FILE.py:OBJECT) ----
+EDITORS = """
+import math
+from harness.editors.base import LAST_FFN, EditRecord
+
+class Raising:
+    changes = LAST_FFN
+    def __call__(self, view, request, memory):
+        raise RuntimeError("patch exploded")
+
+class NanLoss:
+    changes = LAST_FFN
+    def __call__(self, view, request, memory):
+        return EditRecord(edited=True, steps=1, losses={"ce": math.nan})
+"""
+
+
+@dataclass
+class Case:
+    name: str
+    tool: str
+    args: Callable[[dict], list[str]]
+    expect: tuple[str, ...]  # substrings of the message
+    setup: Callable[[dict], None] | None = None
+    absent: Callable[[dict], list[Path]] = field(default=lambda w: [])  # must not exist afterwards
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _bad_kilt(name: str, text: str) -> Callable[[dict], list[str]]:
+    def args(w: dict) -> list[str]:
+        files = dict(w["files"], edit=_write(w["tmp"] / name, text))
+        return [*_build_args(files, w["marian"]), "--out", str(w["tmp"] / "out")]
+
+    return args
+
+
+def _eval(*extra: str, dataset: str | None = None) -> Callable[[dict], list[str]]:
+    def args(w: dict) -> list[str]:
+        data = dataset and str(w["tmp"] / dataset) or str(w["dataset"])
+        base = ["eval", "--model", str(w["bert"]), "--dataset", data, "--out", str(w["tmp"] / "runs")]
+        return [*base, "--quiet", "--folders", "1", "--name", "run", *extra]
+
+    return args
+
+
+def _other_version(w: dict) -> None:
+    import shutil
+
+    copy = w["tmp"] / "old"
+    shutil.copytree(w["dataset"], copy)
+    record = json.loads((copy / "build.json").read_text(encoding="utf-8"))
+    (copy / "build.json").write_text(json.dumps(record | {"schema_version": 999}), encoding="utf-8")
+
+
+OUT = lambda w: [w["tmp"] / "out", w["tmp"] / "out.partial"]  # noqa: E731
+NO_INPUT = {"id": "a", "output": [{"answer": "SUPPORTS"}]}
+RUN = lambda w: [w["tmp"] / "runs" / "run" / "results.json"]  # noqa: E731
+
+CASES = [
+    Case("malformed json line", "xfever", _bad_kilt("m.jsonl", _kilt(_rows(2)) + "{not json\n"),
+         ("m.jsonl:3", "malformed JSON"), absent=OUT),
+    Case("wrong label field", "xfever", _bad_kilt("w.jsonl", _kilt([_row(1, "MAYBE")])),
+         ("w.jsonl:1", "output[0].answer", "MAYBE"), absent=OUT),
+    Case("missing input field", "xfever", _bad_kilt("f.jsonl", _kilt([NO_INPUT])),
+         ("f.jsonl:1", "input", "missing"), absent=OUT),
+    Case("empty claim string", "xfever", _bad_kilt("e.jsonl", _kilt([_row(1, text=" ")])),
+         ("e.jsonl:1", "input", "empty claim"), absent=OUT),
+    Case("unknown language", "xfever",
+         lambda w: ["build", "--langs", "xx", "--edit-file", str(w["files"]["edit"]), "--out", str(w["tmp"])],
+         ("--langs", "'xx'"), absent=OUT),
+    Case("build output folder not empty", "xfever",
+         lambda w: [*_build_args(w["files"], w["marian"]), "--out", str(w["tmp"] / "busy")],
+         ("busy", "--overwrite"), setup=lambda w: _write(w["tmp"] / "busy" / "mine.txt", "x")),
+    Case("validate: another layout version", "xfever", lambda w: ["validate", str(w["tmp"] / "old")],
+         ("build.json", "schema_version", "999"), setup=_other_version),
+    Case("eval: another layout version", "harness", _eval(dataset="old"),
+         ("build.json", "schema_version", "999"), setup=_other_version, absent=RUN),
+    Case("unknown editor", "harness", _eval("--editor", "tpatchr"), ("--editor", "Did you mean 'tpatcher'"),
+         absent=RUN),
+    Case("editor raising", "harness",
+         lambda w: _eval("--editor", f"{_write(w['tmp'] / 'eds.py', EDITORS)}:Raising")(w),
+         ("edit id", "RuntimeError", "patch exploded", "split 'edit'")),
+    Case("NaN loss", "harness",
+         lambda w: _eval("--editor", f"{_write(w['tmp'] / 'eds.py', EDITORS)}:NanLoss")(w),
+         ("edit id", "non-finite", "nan")),
+    Case("eval: unknown language", "harness", _eval("--langs", "xx"), ("--langs", "xx"), absent=RUN),
+    Case("eval: run folder not empty", "harness", _eval(), ("--out", "not empty"),
+         setup=lambda w: _write(w["tmp"] / "runs" / "run" / "mine.txt", "x")),
+    Case("eval: malformed config file", "harness",
+         lambda w: _eval("--config", str(_write(w["tmp"] / "c.yaml", "a: [1,\nb: 2\n")))(w),
+         ("c.yaml", "not valid YAML"), absent=RUN),
+    Case("eval: unknown config setting", "harness",
+         lambda w: _eval("--config", str(_write(w["tmp"] / "c.yaml", "foldres: 3\n")))(w),
+         ("config", "foldres"), absent=RUN),
+    Case("demo: out folder not empty", "harness", lambda w: ["demo", "--out", str(w["tmp"] / "busy")],
+         ("busy", "not empty"), setup=lambda w: _write(w["tmp"] / "busy" / "mine.txt", "x")),
+    Case("eval: missing dataset folder", "harness", _eval(dataset="nowhere"), ("nowhere",), absent=RUN),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input(case: Case, world, tmp_path):
+    w = dict(world, tmp=tmp_path)
+    if case.setup:
+        case.setup(w)
+    code, out = _invoke(case.tool, case.args(w))
+    assert code != 0, out
+    assert "Traceback" not in out
+    for text in case.expect:
+        assert text in out, f"{text!r} not in: {out}"
+    for path in case.absent(w):
+        assert not path.exists(), f"{path} left behind"
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith((".tmp", ".tmp.png"))]
+
+
+def test_failed_edit_run_is_recorded_whole(world, tmp_path):
+    """A run whose editor fails writes a complete results.json saying so (never a partial one)."""
+    w = dict(world, tmp=tmp_path)
+    code, _ = _invoke("harness", _eval("--editor", f"{_write(tmp_path / 'eds.py', EDITORS)}:Raising")(w))
+    assert code != 0
+    data = json.loads((tmp_path / "runs" / "run" / "results.json").read_text(encoding="utf-8"))
+    assert data["status"] == "failed" and "patch exploded" in data["error"]
+
+
+def test_huge_inputs_are_truncated_not_fatal(world, tmp_path, capfd):
+    """A claim far over every max_length was built (translation cut) and is evaluated (tokens cut)."""
+    import pyarrow.parquet as pq
+
+    de = pq.read_table(next((world["dataset"] / "de").glob("edit*.parquet"))).to_pylist()
+    assert any(r["claim_en"] == HUGE_CLAIM for r in de)
+    w = dict(world, tmp=tmp_path)
+    code, out = _invoke("harness", _eval("--editor", "tpatcher", "--editor-opt", "max_steps=3")(w))
+    assert code == 0, out
+    steps = (tmp_path / "runs" / "run" / "steps.jsonl").read_text(encoding="utf-8").splitlines()
+    assert "r99" in {json.loads(s)["id"] for s in steps}
+    err = capfd.readouterr().err  # --quiet: no bars of ours, of datasets or of transformers
+    assert not any(bar in err for bar in ("Generating", "Loading weights", "encoding", "editing")), err
+
+
+# ---- safety ----
+
+
+def _spy_from_pretrained(monkeypatch) -> list[tuple[str, object]]:
+    import transformers
+
+    calls: list[tuple[str, object]] = []
+    for name in ("AutoConfig", "AutoTokenizer", "AutoModelForSequenceClassification", "MarianMTModel"):
+        cls = getattr(transformers, name)
+        original = cls.from_pretrained
+
+        def spy(*args, _original=original, _name=name, **kwargs):
+            calls.append((_name, kwargs.get("trust_remote_code")))
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(cls, "from_pretrained", spy)
+    return calls
+
+
+@pytest.mark.parametrize("flag", [False, True])
+def test_trust_remote_code_only_when_passed(world, tmp_path, monkeypatch, flag):
+    calls = _spy_from_pretrained(monkeypatch)
+    w = dict(world, tmp=tmp_path)
+    extra = ("--trust-remote-code",) if flag else ()
+    code, out = _invoke("harness", _eval("--editor", "none", "--max-edits", "1", *extra)(w))
+    assert code == 0, out
+    model_calls = [value for name, value in calls if name == "AutoModelForSequenceClassification"]
+    assert model_calls and all(value is flag for value in model_calls)
+    if not flag:
+        assert all(value in (None, False) for _, value in calls)
+
+
+def test_build_loads_translation_models_without_remote_code(world, tmp_path, monkeypatch):
+    calls = _spy_from_pretrained(monkeypatch)
+    code, out = _invoke(
+        "xfever", [*_build_args(world["files"], world["marian"]), "--out", str(tmp_path / "b")]
+    )
+    assert code == 0, out
+    assert ("MarianMTModel", None) in calls and all(value in (None, False) for _, value in calls)
+
+
+class FakeHfApi:
+    """Records what publish would upload; never touches the network."""
+
+    uploads: list[Path] = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def create_repo(self, repo_id, **kwargs):
+        return f"https://huggingface.co/datasets/{repo_id}"
+
+    def upload_folder(self, *, folder_path, **kwargs):
+        import shutil
+
+        target = FakeHfApi.uploads[0]
+        shutil.copytree(folder_path, target)
+
+        class Commit:
+            oid = "0" * 40
+
+        return Commit()
+
+    def create_tag(self, *args, **kwargs) -> None:
+        pass
+
+
+def test_token_never_written_or_logged(world, tmp_path, monkeypatch, caplog, capfd):
+    import logging
+
+    import huggingface_hub
+
+    monkeypatch.setenv("HF_TOKEN", SENTINEL)
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeHfApi)
+    monkeypatch.setattr(FakeHfApi, "uploads", [tmp_path / "uploaded"])
+    caplog.set_level(logging.DEBUG)
+    outputs = []
+    built = tmp_path / "built"
+    steps = [
+        ("xfever", [*_build_args(world["files"], world["marian"]), "--out", str(built)]),
+        ("xfever", ["publish", str(built), "--repo-id", "org/xfever-test", "--tag", "v0"]),
+        (
+            "harness",
+            _eval("--editor", "tpatcher", "--editor-opt", "max_steps=2", dataset="built")(
+                dict(world, tmp=tmp_path)
+            ),
+        ),
+    ]
+    for tool, args in steps:
+        code, out = _invoke(tool, args)
+        assert code == 0, out
+        outputs.append(out)
+    assert (tmp_path / "uploaded" / "README.md").is_file()  # publish really ran
+    captured = capfd.readouterr()
+    text = "\n".join(outputs) + caplog.text + captured.out + captured.err
+    assert SENTINEL not in text
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) > 10
+    leaks = [p for p in files if SENTINEL.encode() in p.read_bytes()]
+    assert not leaks, leaks
