@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from xfever.translate.base import DecodeSettings
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+log = logging.getLogger(__name__)
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
@@ -34,6 +38,18 @@ def restore_order(batches: Sequence[Sequence[int]], outputs: Sequence[Sequence[T
     return result  # type: ignore[return-value]
 
 
+def map_sorted(rows: Sequence[Sequence[T]], batch_size: int, run: Callable[[list], list[R]]) -> list[R]:
+    """`run` over length-sorted batches of `rows`; the outputs come back in input order."""
+    if not rows:
+        return []
+    batches = length_sorted_batches([len(row) for row in rows], batch_size)
+    outputs = []
+    for number, batch in enumerate(batches, 1):
+        outputs.append(run([rows[i] for i in batch]))
+        log.debug("batch %d/%d done (%d rows)", number, len(batches), len(batch))
+    return restore_order(batches, outputs)
+
+
 def max_new_tokens(
     settings: DecodeSettings, longest_source_tokens: int, model_limit: int | None = None
 ) -> int:
@@ -51,3 +67,24 @@ def max_new_tokens(
 def cap_rule(settings: DecodeSettings) -> str:
     """The cap as a readable rule for provenance records."""
     return f"ceil({settings.max_len_ratio:g} * longest_source_tokens) + {settings.max_len_extra}"
+
+
+def decoding_record(
+    settings: DecodeSettings,
+    *,
+    num_beams: int,
+    model_limit: int,
+    batching: str,
+    overrides: tuple[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The decoding settings an engine actually used, for `EngineInfo.decoding`."""
+    record: dict[str, Any] = {
+        "batch_size": settings.batch_size,
+        "num_beams": num_beams,
+        "num_beams_from": "settings" if settings.num_beams else "model generation config",
+        "max_new_tokens": cap_rule(settings) + f", at most {model_limit}",
+        "batching": batching,
+    }
+    if overrides and overrides[1]:
+        record[overrides[0]] = overrides[1]
+    return record

@@ -13,7 +13,7 @@ from typing import Any
 
 from xfever.errors import XfeverError
 from xfever.translate.base import DecodeSettings, EngineInfo
-from xfever.translate.batching import cap_rule, length_sorted_batches, max_new_tokens, restore_order
+from xfever.translate.batching import decoding_record, map_sorted, max_new_tokens
 from xfever.translate.revision import ModelSource, describe_model
 from xfever.translate.targets import encode_sources, load_tokenizer, resolve_target_token
 
@@ -178,25 +178,21 @@ class CT2Translator:
         self.info = self._info(ctranslate2.__version__, source, generation)
 
     def _info(self, version: str, source: ModelSource, generation: Any) -> EngineInfo:
-        decoding = {
-            "batch_size": self.settings.batch_size,
-            "num_beams": self.num_beams,
-            "num_beams_from": "settings" if self.settings.num_beams else "model generation config",
-            "max_new_tokens": cap_rule(self.settings) + f", at most {self.model_limit}",
-            "batching": "length-sorted, input order restored; ct2 batch_type=tokens",
-            **({"decode_overrides": self.decode_overrides} if self.decode_overrides else {}),
-        }
+        decoding = decoding_record(
+            self.settings,
+            num_beams=self.num_beams,
+            model_limit=self.model_limit,
+            batching="length-sorted, input order restored; ct2 batch_type=tokens",
+            overrides=("decode_overrides", self.decode_overrides),
+        )
         return EngineInfo(
             engine="ct2",
             engine_version=version,
-            model_id=source.model_id,
-            model_revision=source.revision,
             target_token=self.target_token,
             device=self.device,
             precision=self.precision,
             decoding=decoding,
-            model_revision_source=source.revision_source,
-            model_sha256=source.sha256,
+            **source.info_fields(),
         )
 
     def source_ids(self, texts: list[str]) -> list[list[int]]:
@@ -205,15 +201,8 @@ class CT2Translator:
 
     def translate_tokens(self, texts: list[str]) -> list[list[str]]:
         """Output tokens (SentencePiece pieces, no `</s>`) per row, in input order."""
-        if not texts:
-            return []
         tokens = [self.tokenizer.convert_ids_to_tokens(row) for row in self.source_ids(texts)]
-        batches = length_sorted_batches([len(row) for row in tokens], self.settings.batch_size)
-        outputs = []
-        for number, batch in enumerate(batches, 1):
-            outputs.append(self._translate_batch([tokens[i] for i in batch]))
-            log.debug("batch %d/%d done (%d rows)", number, len(batches), len(batch))
-        return restore_order(batches, outputs)
+        return map_sorted(tokens, self.settings.batch_size, self._translate_batch)
 
     def translate_ids(self, texts: list[str]) -> list[list[int]]:
         """Output token ids per row, in input order (comparable with the transformers engine)."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from xfever.errors import XfeverError
 from xfever.translate.base import DecodeSettings, EngineInfo
-from xfever.translate.batching import cap_rule, length_sorted_batches, max_new_tokens, restore_order
+from xfever.translate.batching import decoding_record, map_sorted, max_new_tokens
 from xfever.translate.revision import ModelSource, describe_model
 from xfever.translate.targets import encode_sources, load_tokenizer, resolve_target_token
 
@@ -84,25 +84,21 @@ class MarianTranslator:
         self.info = self._info(describe_model(model), transformers.__version__)
 
     def _info(self, source: ModelSource, version: str) -> EngineInfo:
-        decoding = {
-            "batch_size": self.settings.batch_size,
-            "num_beams": self.num_beams,
-            "num_beams_from": "settings" if self.settings.num_beams else "model generation config",
-            "max_new_tokens": cap_rule(self.settings) + f", at most {self.model_limit}",
-            "batching": "length-sorted, input order restored",
-            **({"generate_overrides": self.generate_overrides} if self.generate_overrides else {}),
-        }
+        decoding = decoding_record(
+            self.settings,
+            num_beams=self.num_beams,
+            model_limit=self.model_limit,
+            batching="length-sorted, input order restored",
+            overrides=("generate_overrides", self.generate_overrides),
+        )
         return EngineInfo(
             engine="transformers",
             engine_version=version,
-            model_id=source.model_id,
-            model_revision=source.revision,
             target_token=self.target_token,
             device=self.device,
             precision=self.precision,
             decoding=decoding,
-            model_revision_source=source.revision_source,
-            model_sha256=source.sha256,
+            **source.info_fields(),
         )
 
     def source_ids(self, texts: list[str]) -> list[list[int]]:
@@ -111,15 +107,7 @@ class MarianTranslator:
 
     def translate_ids(self, texts: list[str]) -> list[list[int]]:
         """Output token ids per row (no decoder start, `</s>` or padding), in input order."""
-        if not texts:
-            return []
-        ids = self.source_ids(texts)
-        batches = length_sorted_batches([len(row) for row in ids], self.settings.batch_size)
-        outputs = []
-        for number, batch in enumerate(batches, 1):
-            outputs.append(self._generate([ids[i] for i in batch]))
-            log.debug("batch %d/%d done (%d rows)", number, len(batches), len(batch))
-        return restore_order(batches, outputs)
+        return map_sorted(self.source_ids(texts), self.settings.batch_size, self._generate)
 
     def translate_tokens(self, texts: list[str]) -> list[list[str]]:
         """Output tokens (SentencePiece pieces) per row, in input order."""

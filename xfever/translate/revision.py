@@ -21,6 +21,15 @@ class ModelSource:
     revision_source: str  # hub | local | unknown
     sha256: str | None
 
+    def info_fields(self) -> dict[str, str | None]:
+        """The `EngineInfo` fields that describe the model."""
+        return {
+            "model_id": self.model_id,
+            "model_revision": self.revision,
+            "model_revision_source": self.revision_source,
+            "model_sha256": self.sha256,
+        }
+
     @property
     def cache_key(self) -> str:
         """A stable identifier of the model's content (what a conversion cache is keyed by)."""

@@ -67,6 +67,8 @@ def resolve_target_token(lang: str, model: str, tokenizer: Any, target_token: st
 
 def encode_sources(tokenizer: Any, texts: list[str], target_token: str | None) -> list[list[int]]:
     """Token ids of each source row: the target token (if any), the pieces, `</s>`."""
+    if not texts:
+        return []  # the tokenizer refuses an empty batch
     prefix = f"{target_token} " if target_token else ""
     ids = tokenizer([prefix + text for text in texts], truncation=True)["input_ids"]
     limit = tokenizer.model_max_length
