@@ -85,77 +85,71 @@ def rephrases_of(claim: str, n: int) -> list[str]:
 
 
 def write_tiny_xfever(out: Path, rows: list[dict], langs=LANGS, *, translated_rephrases: bool = True) -> Path:
-    """Write an XFEVER-shaped folder from KILT-like rows (id, input, output[0].answer)."""
-    import pandas as pd
+    """Write an XFEVER-shaped folder from KILT-like rows (id, input, output[0].answer).
 
-    out.mkdir(parents=True, exist_ok=True)
+    Tables, columns and dtypes come from the builder's own writers (xfever.layout, QA columns from
+    xfever.qa), so the folder has exactly the layout `xfever build` writes; only the translations
+    are the pseudo-translations above.
+    """
     import random
 
-    records = [{"id": r["id"], "label": r["output"][0]["answer"], "claim": r["input"]} for r in rows]
+    from xfever import layout, qa
+    from xfever.sources import Claim
+
+    records = [(r["id"], r["output"][0]["answer"], r["input"]) for r in rows]
     random.Random(0).shuffle(records)  # the sample is sorted by label
     start, splits = 0, {}
     for split, size in SPLIT_SIZES.items():
-        part = [dict(rec) for rec in records[start : start + size]]
+        part = records[start : start + size]
         start += size
-        for n, rec in enumerate(part):
-            rec["rephrases"] = rephrases_of(rec["claim"], n) if split == "edit" else []
-        splits[split] = part
-    files: dict[str, list[tuple[str, str]]] = {"en": []}
-    for split, part in splits.items():
-        _write(out, "en", split, pd.DataFrame(part), files)
-    for lang in langs:
-        files[lang] = []
-        edit = [
-            {
-                "id": r["id"],
-                "label": r["label"],
-                "claim": pseudo_translate(r["claim"], lang),
-                "claim_en": r["claim"],
-            }
-            for r in splits["edit"]
+        splits[split] = [
+            Claim(i, label, claim, tuple(rephrases_of(claim, n)) if split == "edit" else ())
+            for n, (i, label, claim) in enumerate(part)
         ]
-        _write(out, lang, "edit", pd.DataFrame(edit), files)
-        if translated_rephrases:
-            reph = [
-                {
-                    "id": r["id"],
-                    "rephrase_index": k,
-                    "label": r["label"],
-                    "claim": pseudo_translate(t, lang),
-                    "claim_en": t,
-                }
-                for r in splits["edit"]
-                for k, t in enumerate(r["rephrases"])
-            ]
-            _write(out, lang, "rephrases", pd.DataFrame(reph), files)
-    _write_card(out, files)
+    counts = {
+        schema.SOURCE_LANG: {
+            s: layout.write_split(out, "en", s, layout.en_table(c)) for s, c in splits.items()
+        }
+    }
+    edit = splits[schema.EDIT_SPLIT]
+    bases = {
+        schema.EDIT_SPLIT: {
+            "id": [c.id for c in edit],
+            "label": [c.label for c in edit],
+            "claim_en": [c.claim for c in edit],
+        }
+    }
+    if translated_rephrases:
+        pairs = [(c, k, t) for c in edit for k, t in enumerate(c.rephrases)]
+        bases[schema.REPHRASE_SPLIT] = {
+            "id": [c.id for c, _, _ in pairs],
+            "rephrase_index": [k for _, k, _ in pairs],
+            "label": [c.label for c, _, _ in pairs],
+            "claim_en": [t for _, _, t in pairs],
+        }
+    for lang in langs:
+        counts[lang] = {}
+        for split, base in bases.items():
+            claims = [pseudo_translate(t, lang) for t in base["claim_en"]]
+            cols = qa.qa_columns(base["claim_en"], claims, lang, langs)
+            table = layout.translated_table({**base, "claim": claims}, cols)
+            counts[lang][split] = layout.write_split(out, lang, split, table)
+    _write_card(out, counts)
     (out / schema.BUILD_FILE).write_text(
-        json.dumps({"build_id": "tiny-test", "langs": list(langs)}), encoding="utf-8"
+        json.dumps({"build_id": "tiny-test", "langs": list(langs), "configs": counts}), encoding="utf-8"
     )
     return out
 
 
-def _write(out: Path, config: str, split: str, frame, files) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def _write_card(out: Path, counts: dict[str, dict[str, int]]) -> None:
+    """A minimal card with the builder's `configs` front matter (what `load_dataset` resolves)."""
+    from huggingface_hub import DatasetCardData
 
-    rel = schema.parquet_path(config, split)
-    (out / rel).parent.mkdir(parents=True, exist_ok=True)
-    types = {schema.REPHRASES: pa.list_(pa.string()), schema.REPHRASE_INDEX: pa.int64()}
-    fields = [pa.field(c, types.get(c, pa.string())) for c in frame.columns]
-    pq.write_table(pa.Table.from_pandas(frame, schema=pa.schema(fields), preserve_index=False), out / rel)
-    files[config].append((split, rel))
+    from xfever.layout import card_configs
 
-
-def _write_card(out: Path, files: dict[str, list[tuple[str, str]]]) -> None:
-    lines = ["---", "configs:"]
-    for config, items in files.items():
-        lines.append(f"- config_name: {config}")
-        lines.append("  data_files:")
-        for split, rel in items:
-            lines += [f"  - split: {split}", f"    path: {rel}"]
-    lines += ["---", "", "# tiny XFEVER-shaped test dataset", ""]
-    (out / schema.CARD_FILE).write_text("\n".join(lines), encoding="utf-8")
+    front = DatasetCardData(license="cc-by-sa-3.0", configs=card_configs(counts)).to_yaml()
+    text = f"---\n{front}\n---\n\n# tiny XFEVER-shaped test dataset\n"
+    (out / schema.CARD_FILE).write_text(text, encoding="utf-8")
 
 
 @pytest.fixture(scope="session", autouse=True)
