@@ -27,7 +27,8 @@ def clg_chart(
     ax.set_ylabel("CLG accuracy (%)")
     ax.set_ylim(0, 100)
     ax.set_title("Cross-lingual generalisation by language")
-    ax.legend(fontsize="small", ncols=min(len(rows), 3), loc="lower center")
+    # Outside the axes: inside it covers the bars it explains.
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     out = Path(path)
     tmp = out.with_name(out.stem + ".tmp.png")
