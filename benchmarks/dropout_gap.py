@@ -40,30 +40,12 @@ def fixtures():
 
 def build_tiny(root: Path) -> tuple[Path, Path]:
     """The tiny XFEVER folder and the tiny trained BERT, exactly as the `tiny_model` fixture makes them."""
-    from harness.tiny import make_tiny_bert
-    from harness.train_base import TrainSettings, load_fever_examples, train_classifier
     from xfever.data import sample_path
 
     fx = fixtures()
     rows = [json.loads(line) for line in sample_path().read_text(encoding="utf-8").splitlines()]
     dataset = fx.write_tiny_xfever(root / "tiny", rows)
-    texts = [r["input"] for r in rows]
-    texts += [fx.pseudo_translate(t, lang) for t in texts for lang in fx.LANGS]
-    texts += ["reportedly it is said that was"]
-    base = make_tiny_bert(root / "base", texts, seed=0, hidden_size=128, intermediate_size=256)
-    train = load_fever_examples(str(dataset), "train")
-    settings = TrainSettings(
-        epochs=8,
-        batch_size=16,
-        lr=3e-3,
-        warmup_steps=0,
-        label_smoothing=0.0,
-        seed=0,
-        progress=False,
-        device="cpu",
-    )
-    train_classifier(base, train, train, root / "trained", settings)
-    return dataset, root / "trained"
+    return dataset, fx.train_tiny_model(dataset, rows, root / "base", root / "trained")
 
 
 def run_one(

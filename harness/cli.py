@@ -3,7 +3,6 @@ call the library, render."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -112,16 +111,6 @@ def _xnli_defaults(ctx: click.Context, settings: dict[str, Any]) -> None:
         settings["dataset"] = settings.get("dataset") or XNLI_ID
         if ctx.get_parameter_source("max_length") == click.core.ParameterSource.DEFAULT:
             settings["max_length"] = 128
-
-
-def _prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
-    if run_dir.exists() and any(run_dir.iterdir()):
-        if not overwrite:
-            raise XfeverError(
-                f"--out: run folder {run_dir} exists and is not empty (use --overwrite or --name)"
-            )
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
 
 
 @cli.command("eval")

@@ -173,19 +173,19 @@ def tiny_xfever(tmp_path_factory, fever_rows) -> Path:
     return write_tiny_xfever(tmp_path_factory.mktemp("xfever") / "tiny", fever_rows)
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory, tiny_xfever: Path, fever_rows) -> Path:
-    """A tiny BERT trained briefly on the tiny train split: some edit rows right, some wrong."""
+def train_tiny_model(dataset: Path, rows: list[dict], base_dir: Path, out_dir: Path) -> Path:
+    """The tiny BERT of the harness tests, trained briefly on `dataset`'s train split.
+
+    Shared by the `tiny_model` fixture and benchmarks/dropout_gap.py, so both measure one model.
+    """
     from harness.tiny import make_tiny_bert
     from harness.train_base import TrainSettings, load_fever_examples, train_classifier
 
-    texts = [r["input"] for r in fever_rows]
+    texts = [r["input"] for r in rows]
     texts += [pseudo_translate(t, lang) for t in texts for lang in LANGS]
     texts += ["reportedly it is said that was"]
-    base = make_tiny_bert(
-        tmp_path_factory.mktemp("bert") / "base", texts, seed=0, hidden_size=128, intermediate_size=256
-    )
-    train = load_fever_examples(str(tiny_xfever), "train")
+    base = make_tiny_bert(base_dir, texts, seed=0, hidden_size=128, intermediate_size=256)
+    train = load_fever_examples(str(dataset), "train")
     # Selecting on the training rows keeps the most-fitted checkpoint: locality-train near 1.0 (so
     # damage shows), edit rows about half right (110 training claims do not generalise far).
     settings = TrainSettings(
@@ -198,6 +198,12 @@ def tiny_model(tmp_path_factory, tiny_xfever: Path, fever_rows) -> Path:
         progress=False,
         device="cpu",
     )
-    out = tmp_path_factory.mktemp("bert") / "trained"
-    train_classifier(base, train, train, out, settings)
-    return out
+    train_classifier(base, train, train, out_dir, settings)
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, tiny_xfever: Path, fever_rows) -> Path:
+    """A tiny BERT trained briefly on the tiny train split: some edit rows right, some wrong."""
+    base_dir = tmp_path_factory.mktemp("bert") / "base"
+    return train_tiny_model(tiny_xfever, fever_rows, base_dir, tmp_path_factory.mktemp("bert") / "trained")
