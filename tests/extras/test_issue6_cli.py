@@ -20,17 +20,6 @@ XF_LANGS = ("de", "fr", "es")
 QUICK = ["--quiet", "--bootstrap-resamples", "300"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors run fastest on one thread (and the suite shares 2 cores)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def cli(args: list[str]) -> int:
     try:
         main(args)

@@ -152,17 +152,6 @@ def _write_card(out: Path, counts: dict[str, dict[str, int]]) -> None:
     (out / schema.CARD_FILE).write_text(text, encoding="utf-8")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def one_thread():
-    """Tiny tensors run fastest on one thread (and the suite shares 2 cores)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="session")
 def fever_rows(fever_sample: Path) -> list[dict]:
     return [json.loads(line) for line in fever_sample.read_text(encoding="utf-8").splitlines()]

@@ -36,18 +36,6 @@ def _sharpen(folder: Path, seed: int, std: float = 0.3, eos_bias: float = 3.0) -
     return folder
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models gain nothing from threads, and on a busy 2-core machine torch's thread pool makes
-    them 10-20x slower (measured); restored afterwards for the other test folders."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="session")
 def tiny_single(tmp_path_factory: pytest.TempPathFactory, fever_claims: list[str]) -> Path:
     """A single-target model, like opus-mt-en-de (no target token)."""

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,25 +31,6 @@ LANGS = ("de", "fr", "es", "zh", "ar")
 
 # Nothing here may reach the network (a bad model path must not turn into Hub retries).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Tiny models run much faster on one torch thread, above all on a busy 2-core machine."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-@pytest.fixture(autouse=True)
-def _single_torch_thread() -> Iterator[None]:
-    with one_thread():
-        yield
 
 
 @pytest.fixture(scope="session")
@@ -106,8 +85,7 @@ def built_small(
     out = tmp_path_factory.mktemp("built") / "xfever_data"
     args = ["build", "--langs", "de,zh", "--edit-file", str(small_edit_file), "--out", str(out)]
     args += [*small_args, *model_args]
-    with one_thread():
-        result = CliRunner().invoke(main, args)
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return out
 
