@@ -304,7 +304,7 @@ def save_state(path: Path, view: Any, editor: Any, memory: Memory) -> None:
     state = {
         "bank": {k: getattr(bank, k).detach().cpu().clone() for k in ("keys", "biases", "values")},
         "model": _model_tensors(view, editor),
-        "memory_added": memory.vectors[len(memory.base) :].detach().cpu().clone(),
+        "memory_added": memory.added.detach().cpu().clone(),
         "rng": rng,
         "editor": getter() if callable(getter) else None,
     }
@@ -331,8 +331,7 @@ def load_state(path: Path, view: Any, editor: Any, memory: Memory) -> None:
                 p.copy_(saved.to(p))
         else:
             view.model.load_state_dict(state["model"], strict=False)
-    added = state["memory_added"]
-    memory.vectors = torch.cat([memory.base, added.to(memory.base)]) if len(added) else memory.base
+    memory.restore(state["memory_added"])
     rng = state["rng"]
     torch.set_rng_state(rng["torch"])
     view.generator.set_state(rng["view"])

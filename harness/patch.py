@@ -74,7 +74,7 @@ class PatchBank(nn.Module):
         with torch.no_grad():
             self.keys = torch.cat([self.keys, p["key"].detach()[None]])
             self.biases = torch.cat([self.biases, p["bias"].detach()[None]])
-            self.values = torch.cat([self.values, (p["u"] * p["amp"]).detach()[None]])
+            self.values = torch.cat([self.values, self.pending_value().detach()[None]])
         self.pending = None
 
     def discard(self) -> None:
@@ -87,26 +87,42 @@ class PatchBank(nn.Module):
         self.biases = self.biases[:0]
         self.values = self.values[:0]
 
-    def _tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        if self.pending is None:
-            return self.keys, self.biases, self.values
-        p = self.pending
-        return (
-            torch.cat([self.keys, p["key"][None]]),
-            torch.cat([self.biases, p["bias"][None]]),
-            torch.cat([self.values, (p["u"] * p["amp"])[None]]),
-        )
+    def pending_value(self) -> torch.Tensor:
+        """The pending patch's value row, `u * amp` (call only while a patch is pending)."""
+        return self.pending["u"] * self.pending["amp"]
 
     def pre_activations(self, q: torch.Tensor) -> torch.Tensor:
-        """`q · K_p^T + b_p` for inputs `q` (..., hidden), with the patch-input dropout mask if set."""
-        keys, biases, _ = self._tensors()
+        """`q · K_p^T + b_p` for inputs `q` (..., hidden), with the patch-input dropout mask if set.
+
+        Committed and pending patches are computed apart (no copy of every committed key per step).
+        """
         if self.input_mask is not None:
             mask = self.input_mask
             q = q * (mask[:, None, :] if q.dim() == 3 else mask)
-        return q @ keys.T + biases
+        parts = []
+        if self.keys.shape[0]:
+            parts.append(q @ self.keys.T + self.biases)
+        if self.pending is not None:
+            parts.append((q @ self.pending["key"] + self.pending["bias"])[..., None])
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
 
-    def values_matrix(self) -> torch.Tensor:
-        return self._tensors()[2]
+    def add_values(self, out: torch.Tensor, acts: torch.Tensor) -> torch.Tensor:
+        """`out + acts · V_p` for patch activations `acts` (..., n_patches)."""
+        n = int(self.keys.shape[0])
+        if n:
+            out = out + acts[..., :n] @ self.values
+        if self.pending is not None:
+            out = out + acts[..., n:] * self.pending_value()
+        return out
+
+    def output(self, q: torch.Tensor, base: torch.Tensor, act: Any) -> torch.Tensor:
+        """`base + act(q · K_p^T + b_p) · V_p`: the FFN output with the patches, given the base FFN's."""
+        if len(self) == 0:
+            self.last_pre = None
+            return base
+        pre = self.pre_activations(q)
+        self.last_pre = pre[:, 0] if pre.dim() == 3 else pre
+        return self.add_values(base, act(pre))
 
 
 class PatchedIntermediate(nn.Module):
@@ -140,7 +156,7 @@ class PatchedDense(nn.Module):
         width = self.base.in_features
         out = self.base(hidden_states[..., :width])
         if hidden_states.shape[-1] > width:
-            out = out + hidden_states[..., width:] @ self.bank.values_matrix()
+            out = self.bank.add_values(out, hidden_states[..., width:])
         return out
 
 

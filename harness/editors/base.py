@@ -22,14 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from harness.editors.memory import Memory
 from harness.suite import EditRow, Text
 
 if TYPE_CHECKING:
-    import torch
-
     from harness.views import ModelView
 
 LAST_FFN = "last_ffn"
+__all__ = ["LAST_FFN", "EditRecord", "EditRequest", "Editor", "EditorError", "Memory"]
 
 
 @dataclass(frozen=True)
@@ -61,25 +61,6 @@ class EditRecord:
     steps: int = 0
     losses: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
-
-
-class Memory:
-    """Unrelated [CLS] vectors the edit must not disturb: training rows, then every earlier edit."""
-
-    def __init__(self, base: torch.Tensor) -> None:
-        self.base = base
-        self.vectors = base
-
-    def add(self, vectors: torch.Tensor) -> None:
-        import torch
-
-        self.vectors = torch.cat([self.vectors, vectors.detach().to(self.vectors)])
-
-    def reset(self) -> None:
-        self.vectors = self.base
-
-    def __len__(self) -> int:
-        return int(self.vectors.shape[0])
 
 
 class EditorError(RuntimeError):

@@ -44,21 +44,18 @@ def topk_mean(values: Any, k: int) -> Any:
     return flat.topk(min(k, flat.numel())).values.mean()
 
 
-def top_memory_activations(mem: Any, patch: Any, k: int) -> Any:
-    """The patch's activations on the `k` memory vectors where it fires most, with gradient.
+def top_memory_activations(memory: Memory, patch: Any, k: int) -> Any:
+    """The patch's activations, with gradient, on a superset of the `k` memory rows where it fires most.
 
     Both memory terms are top-k means over (memory row x edit copy) pairs or memory rows. For any
     edit copy, a pair's value grows with the row's activation, so every pair in the top k lies in
-    one of the k rows of highest activation: ranking all rows without gradient and recomputing
-    only those k with gradient gives the same loss and gradient at a fraction of the cost of
+    one of the k rows of highest activation, and both terms take the same value and gradient on any
+    superset of those rows. `Memory.top_rows` finds such a superset without gradient (an exact int8
+    search on large CPU memories); only those rows are recomputed with gradient, instead of
     back-propagating through the whole memory (40,000 rows in the reference).
     """
-    import torch
-
-    if mem.shape[0] > k:
-        with torch.no_grad():
-            rows = (mem @ patch["key"]).topk(k).indices
-        mem = mem[rows]
+    rows = memory.top_rows(patch["key"], k)
+    mem = memory.vectors if rows is None else memory.vectors.index_select(0, rows)
     return mem @ patch["key"] + patch["bias"]
 
 
@@ -86,12 +83,11 @@ class TPatcher:
         u = torch.randn(q.shape[1], generator=gen).to(q)
         patch = view.bank.start(anchor / anchor.pow(2).sum(), u, s.amp_init)
         opt = torch.optim.Adam(patch.parameters(), lr=s.lr, weight_decay=s.weight_decay)
-        mem = memory.vectors
         prev_mem, steps, losses = float("inf"), 0, {}
         try:
             for steps in range(1, s.max_steps + 1):
                 fw = view.forward(batch, train=True)
-                losses, total = self._losses(fw, labels, mem, patch)
+                losses, total = self._losses(fw, labels, memory, patch)
                 if not torch.isfinite(total):
                     raise EditorError(f"tpatcher: loss became {total.item()} at step {steps}")
                 right = bool((fw.logits.argmax(-1) == labels).all())
@@ -110,7 +106,7 @@ class TPatcher:
             memory.add(q)
         return EditRecord(edited=True, patches_added=1, steps=steps, losses=losses)
 
-    def _losses(self, fw: Any, labels: Any, mem: Any, patch: Any) -> tuple[dict[str, float], Any]:
+    def _losses(self, fw: Any, labels: Any, memory: Memory, patch: Any) -> tuple[dict[str, float], Any]:
         import torch
         import torch.nn.functional as F
 
@@ -118,8 +114,8 @@ class TPatcher:
         a_e = fw.patch_pre[:, -1]
         ce = F.cross_entropy(fw.logits, labels)
         l_act = topk_mean(torch.exp(-a_e), s.act_top_k)
-        if mem.shape[0]:
-            a_m = top_memory_activations(mem, patch, s.mem_top_k)
+        if len(memory):
+            a_m = top_memory_activations(memory, patch, s.mem_top_k)
             l_mem = topk_mean(torch.exp(a_m[:, None] - a_e[None, :] + s.margin), s.mem_top_k)
             l_mem = l_mem + topk_mean(torch.exp(a_m + s.margin), s.mem_top_k)
         else:

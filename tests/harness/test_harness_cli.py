@@ -196,11 +196,14 @@ def test_golden_tiny_case(tiny_model, tiny_xfever):
     assert orig == GOLDEN_ORIGINAL
 
 
-# Accuracies over 10-110 rows: a golden value moves only when a prediction flips.
+# Accuracies over 10-110 rows: a golden value moves only when a prediction flips. A prediction can
+# flip when the order of a floating-point sum changes (300 optimisation steps amplify the last bit):
+# clg_de went 0.3 -> 0.2 when the patch bank began adding the pending patch apart from the
+# committed ones (same arithmetic in exact numbers; both paths share it).
 GOLDEN_EDITED = {
     "reliability": (1.0, 10),
     "mlg": (0.5, 12),
-    "clg_de": (0.3, 10),
+    "clg_de": (0.2, 10),
     "clg_fr": (0.4, 10),
     "clg_es": (0.3, 10),
     "clg_rephrase_de": (0.4167, 12),
@@ -208,7 +211,7 @@ GOLDEN_EDITED = {
     "clg_rephrase_es": (0.4167, 12),
     "locality_train": (0.9909, 110),
     "locality_test": (0.5714, 49),
-    "clg_avg": (0.3333, 30),
+    "clg_avg": (0.3, 30),
     "patch_num": (7, 1),
     "edit_success": (1.0, 7),
 }

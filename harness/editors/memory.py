@@ -1,0 +1,259 @@
+"""The memory a patch must not fire on, and an exact fast search for its top rows.
+
+T-Patcher's memory loss (protocol.md) is a top-k mean over the patch's activations `m · key + b` on
+the memory: the [CLS] vectors of 40,000 training rows in the reference, plus every earlier edit. Every
+optimisation step must rank the whole memory; in fp32 that is one pass over 123 MB at the paper's
+size, the largest single cost of a cached-path step on a CPU.
+
+`Memory.top_rows(key, k)` returns a *superset* of the k rows of highest `m · key`. Both memory terms
+of the loss are monotone top-k means, so evaluating them on any superset of those rows gives the very
+same loss and gradient (up to ties between equal activations). On a CPU, once the memory is large
+(`INDEX_MIN_ROWS`), the search runs on an int8 copy with a rigorous error bound:
+
+- rows are centred and scaled per dimension, `c_i = (m_i − μ) / d` (so `c_i · (d ⊙ key) = m_i · key −
+  μ · key`, the same ranking), then quantised per row: `c_i ≈ s_i Q_i` with `Q_i` int8;
+- the scaled key is quantised in two int8 levels, `d ⊙ key ≈ t1 q1 + t2 q2`, and one integer matrix
+  product (`torch._int_mm`, exact int32 arithmetic) gives `approx_i = s_i (t1 Q_i·q1 + t2 Q_i·q2)`;
+- `|m_i · key − μ · key − approx_i| ≤ ‖c_i‖ ‖d⊙key − k̂‖ + ‖c_i − s_i Q_i‖ ‖k̂‖ + margin_i` (Cauchy-
+  Schwarz on the two rounding errors; `margin_i = 2 h u ‖m_i‖ ‖key‖` covers any fp32 evaluation of
+  `m_i · key`, u = 2⁻²⁴); the norms are precomputed per row in float64;
+- `L` = the k-th largest lower bound; every row whose upper bound reaches `L` is a candidate. A row
+  left out lies strictly below k candidates in any fp32 evaluation, so it is in no top k.
+
+When the bound admits too many rows (more than `max(4k, n/8)`), the search falls back to the exact
+fp32 scan, so the worst case costs the int8 pass more than before, never a wrong answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+INDEX_MIN_ROWS = 8192  # below this the fp32 scan is as fast as the int8 search
+UNIT_ROUNDOFF = 2.0**-24  # fp32
+_QMAX = 127
+_CHUNK = 8192  # rows quantised at a time (float64 temporaries)
+
+
+@dataclass
+class SearchStats:
+    """What the top-row searches did (for benchmarks): calls, int8 searches, fallbacks, candidates."""
+
+    calls: int = 0
+    indexed: int = 0
+    fallbacks: int = 0
+    candidates: int = 0  # summed over the indexed searches that did not fall back
+
+    def mean_candidates(self) -> float | None:
+        used = self.indexed - self.fallbacks
+        return self.candidates / used if used else None
+
+
+class Memory:
+    """Unrelated [CLS] vectors the edit must not disturb: training rows, then every earlier edit.
+
+    Rows are appended into spare capacity (no copy of the whole memory per edit); `reset()` forgets
+    the added rows. `index=None` uses the int8 search on CPU memories of `INDEX_MIN_ROWS` rows or
+    more; `True` / `False` force it on / off (tests).
+    """
+
+    def __init__(self, base: torch.Tensor, *, index: bool | None = None) -> None:
+        self.base = base
+        self._rows = base
+        self._n = int(base.shape[0])
+        self._use_index = index
+        self._index: Int8Index | None = None
+        self.stats = SearchStats()
+
+    @property
+    def vectors(self) -> torch.Tensor:
+        return self._rows[: self._n]
+
+    @property
+    def added(self) -> torch.Tensor:
+        """The rows added since the last reset (earlier edits)."""
+        return self._rows[self.base.shape[0] : self._n]
+
+    def __len__(self) -> int:
+        return self._n
+
+    def add(self, vectors: torch.Tensor) -> None:
+        v = vectors.detach().to(self._rows)
+        self._rows = append_rows(self._rows, self._n, v)  # never writes into `base`: it has no spare rows
+        self._n += int(v.shape[0])
+        if self._index is not None:
+            self._index.extend(v)
+
+    def reset(self) -> None:
+        """Back to the base rows (the storage keeps them untouched: rows are only written past them)."""
+        self._n = int(self.base.shape[0])
+        if self._index is not None:
+            self._index.truncate(self._n)
+
+    def restore(self, added: torch.Tensor) -> None:
+        """The base rows plus `added` (a checkpoint's earlier edits)."""
+        self.reset()
+        if len(added):
+            self.add(added)
+
+    def top_rows(self, key: torch.Tensor, k: int) -> torch.Tensor | None:
+        """Indices of a superset of the k rows of highest `m · key`, or None for "every row"."""
+        import torch
+
+        self.stats.calls += 1
+        n = self._n
+        if n <= k:
+            return None
+        key = key.detach()
+        index = self._searcher()
+        if index is not None:
+            self.stats.indexed += 1
+            rows = index.candidates(key, k)
+            if rows is not None and len(rows) <= max(4 * k, n // 8):
+                self.stats.candidates += len(rows)
+                return rows
+            self.stats.fallbacks += 1
+        with torch.no_grad():
+            return (self.vectors @ key).topk(k).indices
+
+    def _searcher(self) -> Int8Index | None:
+        if self._index is not None:
+            return self._index
+        wanted = self._use_index
+        if wanted is None:
+            wanted = self._rows.device.type == "cpu" and self._n >= INDEX_MIN_ROWS
+        if wanted and Int8Index.supports(self._rows):
+            self._index = Int8Index(self.vectors)
+        return self._index
+
+
+def append_rows(buffer: torch.Tensor, n: int, rows: torch.Tensor) -> torch.Tensor:
+    """`rows` written after the first `n` rows of `buffer`, which grows by a quarter when full."""
+    need = n + int(rows.shape[0])
+    if need > buffer.shape[0]:
+        grown = buffer.new_empty((max(need, n + n // 4 + 256), *buffer.shape[1:]))
+        grown[:n] = buffer[:n]
+        buffer = grown
+    buffer[n:need] = rows
+    return buffer
+
+
+class Int8Index:
+    """Two int8 levels of the centred, scaled memory and the per-row constants of the error bound.
+
+    Level 1 (`q`, scale `s1`) ranks every row; level 2 (`r`, scale `s2`, the rounding residual of
+    level 1) refines only level 1's candidates, so the exact fp32 recompute sees little more than k rows.
+    """
+
+    def __init__(self, rows: torch.Tensor) -> None:
+        import torch
+
+        h = int(rows.shape[1])
+        ref = rows.double()
+        self.mean = ref.mean(0)
+        scale = ref.std(0) if rows.shape[0] > 1 else torch.ones(h, dtype=torch.float64)
+        self.scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+        self.hidden = h
+        self.q = torch.empty((0, h), dtype=torch.int8)
+        self.r = torch.empty((0, h), dtype=torch.int8)
+        self.s = torch.empty((0, 2), dtype=torch.float64)  # s1, s2
+        # per level: ‖c_i‖, ‖c_i − ĉ_i‖ (ĉ_i: the row as the level sees it), ‖m_i‖
+        self.norms1 = torch.empty((0, 3), dtype=torch.float64)
+        self.norms2 = torch.empty((0, 3), dtype=torch.float64)
+        self.n = 0
+        self.extend(rows)
+
+    @staticmethod
+    def supports(rows: torch.Tensor) -> bool:
+        """fp32 rows narrow enough that int8 dot products cannot overflow int32."""
+        import torch
+
+        return rows.dtype == torch.float32 and rows.dim() == 2 and rows.shape[1] * _QMAX**2 < 2**31
+
+    def extend(self, rows: torch.Tensor) -> None:
+        for i in range(0, int(rows.shape[0]), _CHUNK):
+            parts = self._quantise(rows[i : i + _CHUNK])
+            n = self.n
+            buffers = (self.q, self.r, self.s, self.norms1, self.norms2)
+            self.q, self.r, self.s, self.norms1, self.norms2 = (
+                append_rows(buf, n, part) for buf, part in zip(buffers, parts, strict=True)
+            )
+            self.n += int(parts[0].shape[0])
+
+    def truncate(self, n: int) -> None:
+        self.n = min(self.n, n)
+
+    def _quantise(self, rows: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        import torch
+
+        m = rows.detach().cpu().double()
+        c = (m - self.mean) / self.scale
+        q, s1 = _round_rows(c)
+        rest = c - s1[:, None] * q
+        r, s2 = _round_rows(rest)
+        final = rest - s2[:, None] * r
+        c_norm, m_norm = c.norm(dim=1), m.norm(dim=1)
+        norms1 = torch.stack([c_norm, rest.norm(dim=1), m_norm], 1)
+        norms2 = torch.stack([c_norm, final.norm(dim=1), m_norm], 1)
+        return q.to(torch.int8), r.to(torch.int8), torch.stack([s1, s2], 1), norms1, norms2
+
+    def candidates(self, key: torch.Tensor, k: int) -> torch.Tensor | None:
+        """A superset of the top-k rows for `key` (fp32), or None when the key is all zeros."""
+        import torch
+
+        kd = key.detach().cpu().double()
+        scaled = kd * self.scale
+        cols, t, k_hat = _key_levels(scaled)
+        if k_hat is None:
+            return None  # every activation equals the bias: nothing to rank
+        # |m·key − μ·key − approx| <= ‖c‖·‖scaled − k̂‖ + ‖c − ĉ‖·‖k̂‖ + 2hu·‖m‖·‖key‖
+        margin = 2 * self.hidden * UNIT_ROUNDOFF * float(kd.norm())
+        errors = torch.tensor(
+            [float((scaled - k_hat).norm()), float(k_hat.norm()), margin], dtype=torch.float64
+        )
+        n = self.n
+        approx = self.s[:n, 0] * (torch._int_mm(self.q[:n], cols)[:, :2].double() @ t)
+        bound = self.norms1[:n] @ errors
+        rows = _within(approx, bound, k)
+        level2 = torch._int_mm(self.r.index_select(0, rows), cols)[:, :2].double() @ t
+        approx = approx.index_select(0, rows) + self.s.index_select(0, rows)[:, 1] * level2
+        bound = self.norms2.index_select(0, rows) @ errors
+        return rows[_within(approx, bound, k)].to(key.device)
+
+
+def _round_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-row symmetric int8 rounding: x ≈ s[:, None] * q, q in [-127, 127] (as float64)."""
+    import torch
+
+    s = x.abs().amax(1) / _QMAX
+    s = torch.where(s > 0, s, torch.ones_like(s))
+    return torch.round(x / s[:, None]).clamp_(-_QMAX, _QMAX), s
+
+
+def _key_levels(scaled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """The key in two int8 levels: columns (h, 8) for `_int_mm`, their scales t, k̂ = t1 q1 + t2 q2."""
+    import torch
+
+    levels, scales, rest = [], [], scaled
+    for _ in range(2):
+        t = float(rest.abs().max()) / _QMAX
+        q = torch.round(rest / t).clamp_(-_QMAX, _QMAX) if t > 0 else torch.zeros_like(rest)
+        levels.append(q)
+        scales.append(t)
+        rest = rest - t * q
+    cols = torch.zeros((scaled.shape[0], 8), dtype=torch.int8)  # _int_mm wants a few columns
+    cols[:, 0], cols[:, 1] = levels[0].to(torch.int8), levels[1].to(torch.int8)
+    if scales[0] == 0.0:
+        return cols, torch.tensor(scales, dtype=torch.float64), None
+    return cols, torch.tensor(scales, dtype=torch.float64), scaled - rest
+
+
+def _within(approx: torch.Tensor, bound: torch.Tensor, k: int) -> torch.Tensor:
+    """Rows whose upper bound reaches the k-th largest lower bound (they include every top-k row)."""
+    import torch
+
+    threshold = (approx - bound).topk(k).values[-1]
+    return torch.nonzero(approx + bound >= threshold).squeeze(1)
