@@ -85,6 +85,12 @@ def run_edits(view, rows, label_ids, memory, edits: int, max_steps: int) -> dict
         "seconds_per_step": sum(times) / max(sum(steps), 1),
         "mean_steps": statistics.mean(steps) if steps else None,
         "patches": len(view.bank),
+        "memory_search": {
+            "searches": memory.stats.calls,
+            "int8": memory.stats.indexed,
+            "fallbacks": memory.stats.fallbacks,
+            "mean_candidates": memory.stats.mean_candidates(),
+        },
     }
 
 
@@ -132,11 +138,23 @@ def load_average() -> float | None:
 
 
 def tiled(vectors, size: int):
-    """The rows of `vectors` repeated up to `size` rows (timing stand-in for a bigger memory)."""
-    if size <= vectors.shape[0]:
+    """The rows of `vectors` repeated up to `size` rows (timing stand-in for a bigger memory).
+
+    Copies after the first get Gaussian noise of 5 % of each dimension's spread, so that every row is
+    distinct: the int8 memory search keeps a candidate set whose size depends on the data, and exact
+    duplicates (ties) would flatter it.
+    """
+    import torch
+
+    n = vectors.shape[0]
+    if size <= n:
         return vectors
-    reps = -(-size // vectors.shape[0])
-    return vectors.repeat(reps, 1)[:size].clone()
+    reps = -(-size // n)
+    out = vectors.repeat(reps, 1)[:size].clone()
+    gen = torch.Generator(device="cpu").manual_seed(0)
+    noise = torch.randn(size - n, vectors.shape[1], generator=gen).to(out) * (0.05 * vectors.std(0))
+    out[n:] += noise
+    return out
 
 
 def main() -> None:
@@ -179,6 +197,9 @@ def main() -> None:
                 }
             # Both paths see the same memory (the full path would compute the very same vectors).
             memory = Memory(tiled(memory_vectors, args.memory_size).to(view.device))
+            started = time.perf_counter()
+            if memory.prepare():
+                report["memory_index_seconds"] = time.perf_counter() - started
             results[path] = run_edits(view, rows, loaded.label_ids, memory, edits, args.max_steps)
             del view, loaded
     report["load_average_after"] = load_average()
@@ -209,13 +230,17 @@ def summarize(report: dict, results: dict) -> None:
 def table(report: dict) -> str:
     cached, full = report["paths"]["cached"], report["paths"]["full"]
     lines = [
-        "| path | edits | mean steps/edit | s/edit | ms/step | patches |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| path | edits | mean steps/edit | s/edit | ms/step | patches | rows kept/search | int8 / fp32 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in (("full", full), ("cached", cached)):
+        search = r["memory_search"]
+        kept = f"{search['mean_candidates']:.0f}" if search["mean_candidates"] else "-"
         lines.append(
             f"| {name} | {r['edits']} | {r['mean_steps'] or 0:.1f} | {r['seconds_per_edit'] or 0:.3f} "
-            f"| {1000 * r['seconds_per_step']:.2f} | {r['patches']} |"
+            f"| {1000 * r['seconds_per_step']:.2f} | {r['patches']} "
+            f"| {kept} | {search['int8'] - search['fallbacks']} / "
+            f"{search['searches'] - search['int8'] + search['fallbacks']} |"
         )
     proj = report["projection_minutes"]
     enc = report["encoding"]
@@ -223,7 +248,8 @@ def table(report: dict) -> str:
         "",
         f"speed-up per step {report['speedup_per_step']:.1f}x, "
         f"per edit {report.get('speedup_per_edit', 0):.1f}x",
-        f"encoding: {enc['texts']} texts in {enc['seconds']:.1f} s ({enc['texts_per_second']:.1f} texts/s)",
+        f"encoding: {enc['texts']} texts in {enc['seconds']:.1f} s ({enc['texts_per_second']:.1f} texts/s); "
+        f"int8 memory index: {report.get('memory_index_seconds', 0):.1f} s",
         f"random head: {100 * report['random_head_wrong_share']:.1f} % of rows wrong",
         "projected minutes: " + ", ".join(f"{k} {v:.2f}" for k, v in proj.items()),
         f"load average (1 min) {report['load_average_before']} -> {report['load_average_after']}",

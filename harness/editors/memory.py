@@ -16,9 +16,13 @@ same loss and gradient (up to ties between equal activations). On a CPU, once th
   product (`torch._int_mm`, exact int32 arithmetic) gives `approx_i = s_i (t1 Q_i·q1 + t2 Q_i·q2)`;
 - `|m_i · key − μ · key − approx_i| ≤ ‖c_i‖ ‖d⊙key − k̂‖ + ‖c_i − s_i Q_i‖ ‖k̂‖ + margin_i` (Cauchy-
   Schwarz on the two rounding errors; `margin_i = 2 h u ‖m_i‖ ‖key‖` covers any fp32 evaluation of
-  `m_i · key`, u = 2⁻²⁴); the norms are precomputed per row in float64;
+  `m_i · key`, u = 2⁻²⁴, and a relative 1e-12 the float64 arithmetic of the search itself); the
+  norms are precomputed per row in float64;
 - `L` = the k-th largest lower bound; every row whose upper bound reaches `L` is a candidate. A row
-  left out lies strictly below k candidates in any fp32 evaluation, so it is in no top k.
+  left out lies strictly below k candidates in any fp32 evaluation, so it is in no top k;
+- a second int8 matrix holds level 1's rounding residual, `c_i ≈ s_i Q_i + s2_i R_i`; it refines
+  only the candidates of level 1 (a few percent of the rows), with the same bound on what is left,
+  so about k rows remain for the fp32 recompute with gradient.
 
 When the bound admits too many rows (more than `max(4k, n/8)`), the search falls back to the exact
 fp32 scan, so the worst case costs the int8 pass more than before, never a wrong answer.
@@ -98,6 +102,10 @@ class Memory:
         self.reset()
         if len(added):
             self.add(added)
+
+    def prepare(self) -> bool:
+        """Build the int8 index now (a one-time cost) instead of at the first search; True if built."""
+        return self._searcher() is not None
 
     def top_rows(self, key: torch.Tensor, k: int) -> torch.Tensor | None:
         """Indices of a superset of the k rows of highest `m · key`, or None for "every row"."""
@@ -201,19 +209,19 @@ class Int8Index:
         return q.to(torch.int8), r.to(torch.int8), torch.stack([s1, s2], 1), norms1, norms2
 
     def candidates(self, key: torch.Tensor, k: int) -> torch.Tensor | None:
-        """A superset of the top-k rows for `key` (fp32), or None when the key is all zeros."""
+        """A superset of the top-k rows for `key` (fp32), or None (all-zero or non-finite key: scan)."""
         import torch
 
         kd = key.detach().cpu().double()
         scaled = kd * self.scale
         cols, t, k_hat = _key_levels(scaled)
         if k_hat is None:
-            return None  # every activation equals the bias: nothing to rank
-        # |m·key − μ·key − approx| <= ‖c‖·‖scaled − k̂‖ + ‖c − ĉ‖·‖k̂‖ + 2hu·‖m‖·‖key‖
+            return None  # a zero key (every activation equals the bias) or a non-finite one
+        # |m·key − μ·key − approx| <= ‖c‖·(‖scaled − k̂‖ + ε‖scaled‖) + ‖c − ĉ‖·‖k̂‖ + 2hu·‖m‖·‖key‖,
+        # ε = 1e-12 covering the float64 rounding of c, scaled and approx (about 1e-16 each)
         margin = 2 * self.hidden * UNIT_ROUNDOFF * float(kd.norm())
-        errors = torch.tensor(
-            [float((scaled - k_hat).norm()), float(k_hat.norm()), margin], dtype=torch.float64
-        )
+        key_error = float((scaled - k_hat).norm()) + 1e-12 * float(scaled.norm())
+        errors = torch.tensor([key_error, float(k_hat.norm()), margin], dtype=torch.float64)
         n = self.n
         approx = self.s[:n, 0] * (torch._int_mm(self.q[:n], cols)[:, :2].double() @ t)
         bound = self.norms1[:n] @ errors
@@ -246,7 +254,7 @@ def _key_levels(scaled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch
         rest = rest - t * q
     cols = torch.zeros((scaled.shape[0], 8), dtype=torch.int8)  # _int_mm wants a few columns
     cols[:, 0], cols[:, 1] = levels[0].to(torch.int8), levels[1].to(torch.int8)
-    if scales[0] == 0.0:
+    if not (0.0 < scales[0] < float("inf")):  # zero, inf or NaN key: leave it to the fp32 scan
         return cols, torch.tensor(scales, dtype=torch.float64), None
     return cols, torch.tensor(scales, dtype=torch.float64), scaled - rest
 
