@@ -6,9 +6,10 @@ FFN linear, a value row `v_p` next to the second, so that
     FFN'(q) = FFN(q) + act(q · k_p + b_p) · v_p
 
 at every position, with the model's own activation. `install_patches(model)` swaps the last layer's
-`intermediate` for `PatchedIntermediate` (which appends the patch activations to the FFN's hidden
-activations) and `output.dense` for `PatchedDense` (which adds `a_p · V_p` to the dense output, before
-the layer's own dropout, residual and LayerNorm): exactly the "concatenated neuron" of eq. 8.
+`intermediate` for `PatchedIntermediate` (which hands its input `q` to the bank) and `output.dense` for
+`PatchedDense` (which adds `act(q · K_p^T + b_p) · V_p` to the dense output, before the layer's own
+dropout, residual and LayerNorm): the "concatenated neuron" of eq. 8, computed without concatenating,
+so that no gradient is computed for the frozen FFN's own 3,072 activations.
 
 Saving: `save_edited(model, dir)` writes the original architecture with `save_pretrained` plus
 `patches.safetensors` and `patches.json`; `load_edited(dir)` reloads both, so a plain
@@ -48,6 +49,7 @@ class PatchBank(nn.Module):
         self.pending: nn.ParameterDict | None = None
         self.input_mask: torch.Tensor | None = None  # (batch, hidden) dropout mask on the patch input
         self.last_pre: torch.Tensor | None = None  # (batch, n_patches) pre-activations at [CLS]
+        self.stash: tuple[torch.Tensor, Any] | None = None  # PatchedIntermediate's input and activation
 
     def __len__(self) -> int:
         return int(self.keys.shape[0]) + (1 if self.pending is not None else 0)
@@ -91,42 +93,35 @@ class PatchBank(nn.Module):
         """The pending patch's value row, `u * amp` (call only while a patch is pending)."""
         return self.pending["u"] * self.pending["amp"]
 
-    def pre_activations(self, q: torch.Tensor) -> torch.Tensor:
-        """`q · K_p^T + b_p` for inputs `q` (..., hidden), with the patch-input dropout mask if set.
-
-        Committed and pending patches are computed apart (no copy of every committed key per step).
-        """
-        if self.input_mask is not None:
-            mask = self.input_mask
-            q = q * (mask[:, None, :] if q.dim() == 3 else mask)
-        parts = []
-        if self.keys.shape[0]:
-            parts.append(q @ self.keys.T + self.biases)
-        if self.pending is not None:
-            parts.append((q @ self.pending["key"] + self.pending["bias"])[..., None])
-        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
-
-    def add_values(self, out: torch.Tensor, acts: torch.Tensor) -> torch.Tensor:
-        """`out + acts · V_p` for patch activations `acts` (..., n_patches)."""
-        n = int(self.keys.shape[0])
-        if n:
-            out = out + acts[..., :n] @ self.values
-        if self.pending is not None:
-            out = out + acts[..., n:] * self.pending_value()
-        return out
-
     def output(self, q: torch.Tensor, base: torch.Tensor, act: Any) -> torch.Tensor:
-        """`base + act(q · K_p^T + b_p) · V_p`: the FFN output with the patches, given the base FFN's."""
+        """`base + act(q · K_p^T + b_p) · V_p`: the FFN output with the patches, given the base FFN's.
+
+        `q` (..., hidden) gets the patch-input dropout mask if one is set. Committed and pending
+        patches are computed apart: no copy of every committed key per step, and no gradient for
+        the committed activations. `last_pre` keeps the pre-activations at [CLS] (batch, n_patches).
+        """
         if len(self) == 0:
             self.last_pre = None
             return base
-        pre = self.pre_activations(q)
+        if self.input_mask is not None:
+            mask = self.input_mask
+            q = q * (mask[:, None, :] if q.dim() == 3 else mask)
+        out, pres = base, []
+        if self.keys.shape[0]:
+            pre = q @ self.keys.T + self.biases
+            out = out + act(pre) @ self.values
+            pres.append(pre)
+        if self.pending is not None:
+            pre = (q @ self.pending["key"] + self.pending["bias"])[..., None]
+            out = out + act(pre) * self.pending_value()
+            pres.append(pre)
+        pre = pres[0] if len(pres) == 1 else torch.cat(pres, dim=-1)
         self.last_pre = pre[:, 0] if pre.dim() == 3 else pre
-        return self.add_values(base, act(pre))
+        return out
 
 
 class PatchedIntermediate(nn.Module):
-    """The last layer's `intermediate` plus the patch neurons' activations, concatenated."""
+    """The last layer's `intermediate`; hands its input to the bank for `PatchedDense`."""
 
     def __init__(self, base: nn.Module, bank: PatchBank, act: Any) -> None:
         super().__init__()
@@ -135,17 +130,12 @@ class PatchedIntermediate(nn.Module):
         self.act = act
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        out = self.base(hidden_states)
-        if len(self.bank) == 0:
-            self.bank.last_pre = None
-            return out
-        pre = self.bank.pre_activations(hidden_states)
-        self.bank.last_pre = pre[:, 0] if pre.dim() == 3 else pre
-        return torch.cat([out, self.act(pre)], dim=-1)
+        self.bank.stash = (hidden_states, self.act)
+        return self.base(hidden_states)
 
 
 class PatchedDense(nn.Module):
-    """The last layer's `output.dense` plus `a_p · V_p` for the appended patch activations."""
+    """The last layer's `output.dense` plus the patch neurons' `act(q · K_p^T + b_p) · V_p`."""
 
     def __init__(self, base: nn.Linear, bank: PatchBank) -> None:
         super().__init__()
@@ -153,11 +143,12 @@ class PatchedDense(nn.Module):
         self.bank = bank
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        width = self.base.in_features
-        out = self.base(hidden_states[..., :width])
-        if hidden_states.shape[-1] > width:
-            out = self.bank.add_values(out, hidden_states[..., width:])
-        return out
+        out = self.base(hidden_states)
+        stash, self.bank.stash = self.bank.stash, None
+        if stash is None:
+            raise RuntimeError("PatchedDense ran without its PatchedIntermediate before it")
+        q, act = stash
+        return self.bank.output(q, out, act)
 
 
 def last_layer(model: nn.Module) -> nn.Module:

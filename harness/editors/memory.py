@@ -18,7 +18,7 @@ same loss and gradient (up to ties between equal activations). On a CPU, once th
   Schwarz on the two rounding errors; `margin_i = 2 h u ‖m_i‖ ‖key‖` covers any fp32 evaluation of
   `m_i · key`, u = 2⁻²⁴, and a relative 1e-12 the float64 arithmetic of the search itself); the
   norms are precomputed per row in float64;
-- `L` = the k-th largest lower bound; every row whose upper bound reaches `L` is a candidate. A row
+- `L` ≤ the k-th largest lower bound; every row whose upper bound reaches `L` is a candidate. A row
   left out lies strictly below k candidates in any fp32 evaluation, so it is in no top k;
 - a second int8 matrix holds level 1's rounding residual, `c_i ≈ s_i Q_i + s2_i R_i`; it refines
   only the candidates of level 1 (a few percent of the rows), with the same bound on what is left,
@@ -260,8 +260,17 @@ def _key_levels(scaled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch
 
 
 def _within(approx: torch.Tensor, bound: torch.Tensor, k: int) -> torch.Tensor:
-    """Rows whose upper bound reaches the k-th largest lower bound (they include every top-k row)."""
+    """Rows whose upper bound reaches a threshold at or below the k-th largest lower bound.
+
+    Such rows include every top-k row. The threshold is the k-th largest of the maxima of at least
+    k disjoint blocks of lower bounds (k blocks each hold a lower bound that high, so it is at most
+    the k-th largest); with blocks of ~n/4k rows this costs a top-k over 4k values instead of n.
+    """
     import torch
 
-    threshold = (approx - bound).topk(k).values[-1]
+    lower = approx - bound
+    size = max(1, int(lower.shape[0]) // (4 * k))
+    blocks = int(lower.shape[0]) // size  # >= 4k blocks when size > 1; a remainder is left out
+    maxima = lower[: blocks * size].view(blocks, size).amax(1) if size > 1 else lower
+    threshold = maxima.topk(k).values[-1]
     return torch.nonzero(approx + bound >= threshold).squeeze(1)
