@@ -12,8 +12,9 @@ same loss and gradient (up to ties between equal activations). On a CPU, once th
 
 - rows are centred and scaled per dimension, `c_i = (m_i − μ) / d` (so `c_i · (d ⊙ key) = m_i · key −
   μ · key`, the same ranking), then quantised per row: `c_i ≈ s_i Q_i` with `Q_i` int8;
-- the scaled key is quantised in two int8 levels, `d ⊙ key ≈ t1 q1 + t2 q2`, and one integer matrix
-  product (`torch._int_mm`, exact int32 arithmetic) gives `approx_i = s_i (t1 Q_i·q1 + t2 Q_i·q2)`;
+- the scaled key is quantised in two 7-bit levels, `d ⊙ key ≈ t1 q1 + t2 q2`, and one integer matrix
+  product (exact int32 arithmetic: oneDNN's prepacked int8 matmul, or `torch._int_mm`) gives
+  `approx_i = s_i (t1 Q_i·q1 + t2 Q_i·q2)`;
 - `|m_i · key − μ · key − approx_i| ≤ ‖c_i‖ ‖d⊙key − k̂‖ + ‖c_i − s_i Q_i‖ ‖k̂‖ + margin_i` (Cauchy-
   Schwarz on the two rounding errors; `margin_i = 2 h u ‖m_i‖ ‖key‖` covers any fp32 evaluation of
   `m_i · key`, u = 2⁻²⁴, and a relative 1e-12 the float64 arithmetic of the search itself); the
@@ -38,7 +39,9 @@ if TYPE_CHECKING:
 
 INDEX_MIN_ROWS = 8192  # below this the fp32 scan is as fast as the int8 search
 UNIT_ROUNDOFF = 2.0**-24  # fp32
-_QMAX = 127
+_QMAX = 127  # memory rows: int8
+_KEY_QMAX = 63  # key levels: 7 bits, so u8 x s8 pair sums never saturate int16 (AVX2 int8 kernels)
+_KEY_ZERO = 64  # the key as uint8 for oneDNN: q + 64 in [1, 127]
 _CHUNK = 8192  # rows quantised at a time (float64 temporaries)
 
 
@@ -172,6 +175,7 @@ class Int8Index:
         self.norms1 = torch.empty((0, 3), dtype=torch.float64)
         self.norms2 = torch.empty((0, 3), dtype=torch.float64)
         self.n = 0
+        self._products: _IntProducts | None = None  # built at the first search (packs the rows then)
         self.extend(rows)
 
     @staticmethod
@@ -214,7 +218,7 @@ class Int8Index:
 
         kd = key.detach().cpu().double()
         scaled = kd * self.scale
-        cols, t, k_hat = _key_levels(scaled)
+        levels, t, k_hat = _key_levels(scaled)
         if k_hat is None:
             return None  # a zero key (every activation equals the bias) or a non-finite one
         # |m·key − μ·key − approx| <= ‖c‖·(‖scaled − k̂‖ + ε‖scaled‖) + ‖c − ĉ‖·‖k̂‖ + 2hu·‖m‖·‖key‖,
@@ -223,10 +227,12 @@ class Int8Index:
         key_error = float((scaled - k_hat).norm()) + 1e-12 * float(scaled.norm())
         errors = torch.tensor([key_error, float(k_hat.norm()), margin], dtype=torch.float64)
         n = self.n
-        approx = self.s[:n, 0] * (torch._int_mm(self.q[:n], cols)[:, :2].double() @ t)
+        if self._products is None:
+            self._products = _IntProducts(self.q[:n])
+        approx = self.s[:n, 0] * (self._products(self.q[:n], levels) @ t)
         bound = self.norms1[:n] @ errors
         rows = _within(approx, bound, k)
-        level2 = torch._int_mm(self.r.index_select(0, rows), cols)[:, :2].double() @ t
+        level2 = _IntProducts._int_mm(self.r.index_select(0, rows), levels) @ t
         approx = approx.index_select(0, rows) + self.s.index_select(0, rows)[:, 1] * level2
         bound = self.norms2.index_select(0, rows) @ errors
         return rows[_within(approx, bound, k)].to(key.device)
@@ -242,21 +248,84 @@ def _round_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _key_levels(scaled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """The key in two int8 levels: columns (h, 8) for `_int_mm`, their scales t, k̂ = t1 q1 + t2 q2."""
+    """The key in two 7-bit levels (2, h) of integers, their scales t, and k̂ = t1 q1 + t2 q2."""
     import torch
 
     levels, scales, rest = [], [], scaled
     for _ in range(2):
-        t = float(rest.abs().max()) / _QMAX
-        q = torch.round(rest / t).clamp_(-_QMAX, _QMAX) if t > 0 else torch.zeros_like(rest)
+        t = float(rest.abs().max()) / _KEY_QMAX
+        q = torch.round(rest / t).clamp_(-_KEY_QMAX, _KEY_QMAX) if t > 0 else torch.zeros_like(rest)
         levels.append(q)
         scales.append(t)
         rest = rest - t * q
-    cols = torch.zeros((scaled.shape[0], 8), dtype=torch.int8)  # _int_mm wants a few columns
-    cols[:, 0], cols[:, 1] = levels[0].to(torch.int8), levels[1].to(torch.int8)
+    t = torch.tensor(scales, dtype=torch.float64)
     if not (0.0 < scales[0] < float("inf")):  # zero, inf or NaN key: leave it to the fp32 scan
-        return cols, torch.tensor(scales, dtype=torch.float64), None
-    return cols, torch.tensor(scales, dtype=torch.float64), scaled - rest
+        return torch.stack(levels), t, None
+    return torch.stack(levels), t, scaled - rest
+
+
+class _IntProducts:
+    """Exact integer products `Q @ levels.T` for int8 rows Q and the key's integer levels.
+
+    `torch._int_mm` (int32) serves any rows. For the rows present when the index is built (the
+    40,000 base rows), a weight prepacked for oneDNN's int8 matmul (`torch.ops.onednn.qlinear_*`,
+    the kernels of PyTorch's x86 quantisation) is about twice as fast; with unit scales it returns
+    the int32 sums as float32, exact below 2**24 (|sum| <= h * 63 * 127). The packed path is used
+    only if it is present and reproduces `_int_mm` exactly on a check at build time.
+    """
+
+    def __init__(self, q: torch.Tensor) -> None:
+        self.packed = None
+        self.rows = 0
+        try:
+            self._pack(q)
+        except (AttributeError, RuntimeError, TypeError):
+            self.packed, self.rows = None, 0
+
+    def _pack(self, q: torch.Tensor) -> None:
+        import torch
+
+        n, h = int(q.shape[0]), int(q.shape[1])
+        if n == 0 or h * _KEY_QMAX * _QMAX >= 2**24:
+            return
+        self.packed = torch.ops.onednn.qlinear_prepack(q, [2, h])
+        self.rows = n
+        self._ones = torch.ones(n)
+        self._zeros = torch.zeros(n, dtype=torch.long)
+        gen = torch.Generator().manual_seed(0)
+        probe = torch.randint(-_KEY_QMAX, _KEY_QMAX + 1, (2, h), generator=gen).double()
+        probe[0, : h // 2] = _KEY_QMAX  # extremes too
+        probe[1, : h // 2] = -_KEY_QMAX
+        if not torch.equal(self._packed(probe), self._int_mm(q, probe)):
+            self.packed, self.rows = None, 0
+
+    def _packed(self, levels: torch.Tensor) -> torch.Tensor:
+        import torch
+
+        xq = (levels + _KEY_ZERO).to(torch.uint8)
+        unit = (self._ones, self._zeros, None, 1.0, 0, torch.float32, "none", [], "")  # scales 1, no bias
+        out = torch.ops.onednn.qlinear_pointwise(xq, 1.0, _KEY_ZERO, self.packed, *unit)
+        return out.t().double()
+
+    @staticmethod
+    def _int_mm(q: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+        import torch
+
+        cols = torch.zeros((q.shape[1], 8), dtype=torch.int8)  # _int_mm wants a few columns
+        cols[:, : levels.shape[0]] = levels.t().to(torch.int8)
+        return torch._int_mm(q, cols)[:, : levels.shape[0]].double()
+
+    def __call__(self, q: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+        """(n, 2) float64 integer sums for rows `q` (a leading slice of the indexed rows)."""
+        import torch
+
+        n = int(q.shape[0])
+        if self.packed is None or n == 0:
+            return self._int_mm(q, levels)
+        packed = self._packed(levels)
+        if n <= self.rows:
+            return packed[:n]
+        return torch.cat([packed, self._int_mm(q[self.rows :], levels)])
 
 
 def _within(approx: torch.Tensor, bound: torch.Tensor, k: int) -> torch.Tensor:

@@ -181,3 +181,21 @@ def test_ffn_memo_matches_the_modules_and_never_goes_stale(tiny_model, tiny_xfev
     view._split_ffn = False
     assert torch.allclose(changed, view.forward(batch).logits, rtol=0, atol=1e-6)
     assert not torch.allclose(changed, memo, atol=1e-3)
+
+
+def test_integer_products_are_exact_on_packed_and_added_rows():
+    """The level-1 products: oneDNN's prepacked int8 matmul (when present) and `torch._int_mm`."""
+    from harness.editors.memory import _IntProducts
+
+    gen = torch.Generator().manual_seed(4)
+    q = torch.randint(-127, 128, (700, 96), generator=gen, dtype=torch.int8)
+    levels = torch.randint(-63, 64, (2, 96), generator=gen).double()
+    levels[0, :10] = 63
+    levels[1, :10] = -63
+    exact = (q.long() @ levels.long().t()).double()
+    products = _IntProducts(q[:500])  # packs the first 500 rows (the base memory)
+    assert products.packed is None or products.rows == 500  # packed only if it passed its own check
+    assert torch.equal(products(q[:500], levels), exact[:500])
+    assert torch.equal(products(q, levels), exact)  # rows added after packing: _int_mm for the rest
+    assert torch.equal(products(q[:320], levels), exact[:320])  # truncated below the packed rows
+    assert torch.equal(_IntProducts._int_mm(q, levels), exact)
