@@ -175,8 +175,9 @@ class Int8Index:
         self.norms1 = torch.empty((0, 3), dtype=torch.float64)
         self.norms2 = torch.empty((0, 3), dtype=torch.float64)
         self.n = 0
-        self._products: _IntProducts | None = None  # built at the first search (packs the rows then)
+        self._products: _IntProducts | None = None
         self.extend(rows)
+        self._products = _IntProducts(self.q[: self.n])  # packs the rows present now
 
     @staticmethod
     def supports(rows: torch.Tensor) -> bool:
@@ -197,6 +198,8 @@ class Int8Index:
 
     def truncate(self, n: int) -> None:
         self.n = min(self.n, n)
+        if self._products is not None:
+            self._products.keep(self.n)  # rows written after this are new: not in the packed copy
 
     def _quantise(self, rows: torch.Tensor) -> tuple[torch.Tensor, ...]:
         import torch
@@ -227,8 +230,6 @@ class Int8Index:
         key_error = float((scaled - k_hat).norm()) + 1e-12 * float(scaled.norm())
         errors = torch.tensor([key_error, float(k_hat.norm()), margin], dtype=torch.float64)
         n = self.n
-        if self._products is None:
-            self._products = _IntProducts(self.q[:n])
         approx = self.s[:n, 0] * (self._products(self.q[:n], levels) @ t)
         bound = self.norms1[:n] @ errors
         rows = _within(approx, bound, k)
@@ -315,16 +316,20 @@ class _IntProducts:
         cols[:, : levels.shape[0]] = levels.t().to(torch.int8)
         return torch._int_mm(q, cols)[:, : levels.shape[0]].double()
 
+    def keep(self, n: int) -> None:
+        """Only the first `n` packed rows are still the index's rows (the rest were truncated)."""
+        self.rows = min(self.rows, n)
+
     def __call__(self, q: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
         """(n, 2) float64 integer sums for rows `q` (a leading slice of the indexed rows)."""
         import torch
 
         n = int(q.shape[0])
-        if self.packed is None or n == 0:
+        if self.packed is None or self.rows == 0 or n == 0:
             return self._int_mm(q, levels)
-        packed = self._packed(levels)
+        packed = self._packed(levels)[: min(n, self.rows)]
         if n <= self.rows:
-            return packed[:n]
+            return packed
         return torch.cat([packed, self._int_mm(q[self.rows :], levels)])
 
 

@@ -199,3 +199,19 @@ def test_integer_products_are_exact_on_packed_and_added_rows():
     assert torch.equal(products(q, levels), exact)  # rows added after packing: _int_mm for the rest
     assert torch.equal(products(q[:320], levels), exact[:320])  # truncated below the packed rows
     assert torch.equal(_IntProducts._int_mm(q, levels), exact)
+
+
+def test_index_built_after_edits_forgets_them_on_reset():
+    """An index built over base + added rows (packed copy included) must not reuse them after a reset."""
+    rows = MEMORIES["cls-like"]
+    memory = Memory(rows[:2000].clone(), index=True)
+    key = _keys(rows)[0]
+    hot = (key / key.norm() * 1e4)[None]
+    memory.add(hot.repeat(K, 1))  # K rows that fire more than any base row
+    assert set(range(2000, 2000 + K)) <= set(memory.top_rows(key, K).tolist())  # index built here
+    memory.reset()
+    cold = -hot.repeat(K, 1)  # the same slots, now rows that fire least
+    memory.add(cold)
+    found = memory.top_rows(key, K)
+    assert_superset(found, memory.vectors, key, K)
+    assert not set(range(2000, 2000 + K)) & set(found.tolist())
