@@ -170,10 +170,10 @@ class Int8Index:
         self.hidden = h
         self.q = torch.empty((0, h), dtype=torch.int8)
         self.r = torch.empty((0, h), dtype=torch.int8)
-        self.s = torch.empty((0, 2), dtype=torch.float64)  # s1, s2
-        # per level: ‖c_i‖, ‖c_i − ĉ_i‖ (ĉ_i: the row as the level sees it), ‖m_i‖
+        # the norms of each level's bound: ‖c_i‖, ‖c_i − ĉ_i‖ (ĉ_i: the row as the level sees it), ‖m_i‖
+        self.s1 = torch.empty(0, dtype=torch.float64)
         self.norms1 = torch.empty((0, 3), dtype=torch.float64)
-        self.norms2 = torch.empty((0, 3), dtype=torch.float64)
+        self.level2 = torch.empty((0, 4), dtype=torch.float64)  # s2 and level 2's norms: one gather
         self.n = 0
         self._products: _IntProducts | None = None
         self.extend(rows)
@@ -190,8 +190,8 @@ class Int8Index:
         for i in range(0, int(rows.shape[0]), _CHUNK):
             parts = self._quantise(rows[i : i + _CHUNK])
             n = self.n
-            buffers = (self.q, self.r, self.s, self.norms1, self.norms2)
-            self.q, self.r, self.s, self.norms1, self.norms2 = (
+            buffers = (self.q, self.r, self.s1, self.norms1, self.level2)
+            self.q, self.r, self.s1, self.norms1, self.level2 = (
                 append_rows(buf, n, part) for buf, part in zip(buffers, parts, strict=True)
             )
             self.n += int(parts[0].shape[0])
@@ -212,8 +212,8 @@ class Int8Index:
         final = rest - s2[:, None] * r
         c_norm, m_norm = c.norm(dim=1), m.norm(dim=1)
         norms1 = torch.stack([c_norm, rest.norm(dim=1), m_norm], 1)
-        norms2 = torch.stack([c_norm, final.norm(dim=1), m_norm], 1)
-        return q.to(torch.int8), r.to(torch.int8), torch.stack([s1, s2], 1), norms1, norms2
+        level2 = torch.stack([s2, c_norm, final.norm(dim=1), m_norm], 1)
+        return q.to(torch.int8), r.to(torch.int8), s1, norms1, level2
 
     def candidates(self, key: torch.Tensor, k: int) -> torch.Tensor | None:
         """A superset of the top-k rows for `key` (fp32), or None (all-zero or non-finite key: scan)."""
@@ -221,22 +221,22 @@ class Int8Index:
 
         kd = key.detach().cpu().double()
         scaled = kd * self.scale
-        levels, t, k_hat = _key_levels(scaled)
-        if k_hat is None:
+        found = _key_levels(scaled)
+        if found is None:
             return None  # a zero key (every activation equals the bias) or a non-finite one
+        levels, t, rest = found
         # |m·key − μ·key − approx| <= ‖c‖·(‖scaled − k̂‖ + ε‖scaled‖) + ‖c − ĉ‖·‖k̂‖ + 2hu·‖m‖·‖key‖,
         # ε = 1e-12 covering the float64 rounding of c, scaled and approx (about 1e-16 each)
-        margin = 2 * self.hidden * UNIT_ROUNDOFF * float(kd.norm())
-        key_error = float((scaled - k_hat).norm()) + 1e-12 * float(scaled.norm())
-        errors = torch.tensor([key_error, float(k_hat.norm()), margin], dtype=torch.float64)
+        key_norm, scaled_norm, rest_norm, k_hat_norm = torch.stack([kd, scaled, rest, scaled - rest]).norm(dim=1)
+        margin = 2 * self.hidden * UNIT_ROUNDOFF * key_norm
+        errors = torch.stack([rest_norm + 1e-12 * scaled_norm, k_hat_norm, margin])
         n = self.n
-        approx = self.s[:n, 0] * (self._products(self.q[:n], levels) @ t)
-        bound = self.norms1[:n] @ errors
-        rows = _within(approx, bound, k)
-        level2 = _IntProducts._int_mm(self.r.index_select(0, rows), levels) @ t
-        approx = approx.index_select(0, rows) + self.s.index_select(0, rows)[:, 1] * level2
-        bound = self.norms2.index_select(0, rows) @ errors
-        return rows[_within(approx, bound, k)].to(key.device)
+        approx = self._products(self.q[:n], levels).mv(t).mul_(self.s1[:n])
+        rows = _within(approx, self.norms1[:n].mv(errors), k)
+        level2 = self.level2.index_select(0, rows)  # s2, then the three norms of level 2's bound
+        products = _IntProducts._int_mm(self.r.index_select(0, rows), levels)
+        approx = approx.index_select(0, rows).addcmul_(level2[:, 0], products.mv(t))
+        return rows[_within(approx, level2[:, 1:].mv(errors), k)].to(key.device)
 
 
 def _round_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -248,21 +248,27 @@ def _round_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.round(x / s[:, None]).clamp_(-_QMAX, _QMAX), s
 
 
-def _key_levels(scaled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """The key in two 7-bit levels (2, h) of integers, their scales t, and k̂ = t1 q1 + t2 q2."""
+def _key_levels(scaled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """The key in two 7-bit levels (2, h) of integers, their scales t, and `scaled − k̂` (k̂ = t1 q1 + t2 q2).
+
+    None for a zero, infinite or NaN key: the caller leaves those to the fp32 scan.
+    """
     import torch
 
-    levels, scales, rest = [], [], scaled
-    for _ in range(2):
+    levels = torch.empty((2, scaled.shape[0]), dtype=torch.float64)
+    scales, rest = [], scaled
+    for level in levels:
         t = float(rest.abs().max()) / _KEY_QMAX
-        q = torch.round(rest / t).clamp_(-_KEY_QMAX, _KEY_QMAX) if t > 0 else torch.zeros_like(rest)
-        levels.append(q)
+        if 0.0 < t < float("inf"):
+            torch.div(rest, t, out=level).round_().clamp_(-_KEY_QMAX, _KEY_QMAX)
+            rest = torch.add(rest, level, alpha=-t)
+        elif not scales:
+            return None
+        else:  # level 1 was exact
+            level.zero_()
+            t = 0.0
         scales.append(t)
-        rest = rest - t * q
-    t = torch.tensor(scales, dtype=torch.float64)
-    if not (0.0 < scales[0] < float("inf")):  # zero, inf or NaN key: leave it to the fp32 scan
-        return torch.stack(levels), t, None
-    return torch.stack(levels), t, scaled - rest
+    return levels, torch.tensor(scales, dtype=torch.float64), rest
 
 
 class _IntProducts:
@@ -338,7 +344,7 @@ def _within(approx: torch.Tensor, bound: torch.Tensor, k: int) -> torch.Tensor:
 
     Such rows include every top-k row. The threshold is the k-th largest of the maxima of at least
     k disjoint blocks of lower bounds (k blocks each hold a lower bound that high, so it is at most
-    the k-th largest); with blocks of ~n/4k rows this costs a top-k over 4k values instead of n.
+    the k-th largest); with blocks of ~n/4k rows this is a selection over 4k values instead of n.
     """
     import torch
 
@@ -346,5 +352,5 @@ def _within(approx: torch.Tensor, bound: torch.Tensor, k: int) -> torch.Tensor:
     size = max(1, int(lower.shape[0]) // (4 * k))
     blocks = int(lower.shape[0]) // size  # >= 4k blocks when size > 1; a remainder is left out
     maxima = lower[: blocks * size].view(blocks, size).amax(1) if size > 1 else lower
-    threshold = maxima.topk(k).values[-1]
+    threshold = maxima.kthvalue(int(maxima.shape[0]) - k + 1).values  # the k-th largest
     return torch.nonzero(approx + bound >= threshold).squeeze(1)

@@ -82,7 +82,8 @@ class TPatcher:
         gen = torch.Generator().manual_seed(request.seed)
         u = torch.randn(q.shape[1], generator=gen).to(q)
         patch = view.bank.start(anchor / anchor.pow(2).sum(), u, s.amp_init)
-        opt = torch.optim.Adam(patch.parameters(), lr=s.lr, weight_decay=s.weight_decay)
+        params = list(patch.parameters())
+        opt = torch.optim.Adam(params, lr=s.lr, weight_decay=s.weight_decay)
         prev_mem, steps, losses = float("inf"), 0, {}
         try:
             for steps in range(1, s.max_steps + 1):
@@ -96,7 +97,7 @@ class TPatcher:
                 prev_mem = losses["mem"]
                 opt.zero_grad()
                 total.backward()
-                torch.nn.utils.clip_grad_norm_(list(patch.parameters()), s.clip)
+                torch.nn.utils.clip_grad_norm_(params, s.clip)
                 opt.step()
         except BaseException:
             view.bank.discard()
