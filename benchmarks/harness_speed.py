@@ -10,8 +10,9 @@ repeated with numbered suffixes. Both paths run the same editor code (paper defa
 The first `--full-edits` edits alternate between the paths, edit by edit: the same edits (the cached
 path is exact), timed seconds apart, give the speed-up per edit and per step; the cached path then
 goes on alone to `--edits` for its steady-state time per edit, which the projection uses.
-Printed: encoding time, seconds per edit and per step on each path, the ratio, and the projection
-for the paper's workload (10,496 edit rows, ~1,250 patches: T-Patcher's count in Table 1).
+Printed: encoding time, seconds per edit and per step on each path, the ratios, and the projections
+for the paper's workload (10,496 edit rows, ~1,250 patches: T-Patcher's count in Table 1; at most
+133,916 texts to encode once).
 """
 
 from __future__ import annotations
@@ -169,6 +170,10 @@ def _sync(view) -> None:
 PAPER_EDIT_ROWS = 10_496  # XFEVER edit split
 PAPER_PATCHES = 1_250  # about T-Patcher's patch count in the paper's Table 1 (1,207)
 PAPER_MEMORY = 40_000  # training [CLS] vectors in T-Patcher's memory (protocol.md)
+# Texts the cached path encodes once for the paper's evaluation (protocol.md), at most: per edit row
+# the English claim, its rephrase and 5 translations; the memory; locality-train (10,000 training
+# rows, which may overlap the memory) and locality-test (KILT FEVER dev, 10,444 rows).
+PAPER_TEXTS = PAPER_EDIT_ROWS * 7 + PAPER_MEMORY + 10_000 + 10_444
 
 
 def parse_args() -> argparse.Namespace:
@@ -294,6 +299,7 @@ def summarize(report: dict, results: dict) -> None:
         f"{PAPER_PATCHES}_patches_cached": PAPER_PATCHES * per_edit / 60,
         "random_head_upper_bound_cached": PAPER_EDIT_ROWS * wrong * per_edit / 60,
         f"{PAPER_PATCHES}_patches_full": PAPER_PATCHES * (full["seconds_per_edit"] or 0.0) / 60,
+        f"encoding_{PAPER_TEXTS}_texts": PAPER_TEXTS / report["encoding"]["texts_per_second"] / 60,
     }
 
 
