@@ -74,6 +74,7 @@ def load_classifier(
     device: str = "cpu",
 ) -> LoadedModel:
     """Load a sequence classifier + tokenizer from a Hub id or folder; match labels before any edit."""
+    import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     kwargs: dict[str, Any] = {"revision": revision, "trust_remote_code": trust_remote_code}
@@ -82,9 +83,11 @@ def load_classifier(
     except OSError as exc:
         raise XfeverError(f"--model {model_id}: cannot load a model config ({exc})") from exc
     label_ids = match_labels(config, dataset_labels, label_map)
-    model = AutoModelForSequenceClassification.from_pretrained(str(model_id), **kwargs)
+    # fp32 whatever the checkpoint was saved in: transformers 5 loads a bf16/fp16 checkpoint in its
+    # own dtype, and the protocol's patches, memory and cached vectors are fp32
+    model = AutoModelForSequenceClassification.from_pretrained(str(model_id), dtype=torch.float32, **kwargs)
     tokenizer = AutoTokenizer.from_pretrained(str(model_id), **kwargs)
-    model.to(device).eval()
+    model.to(resolve_device(device)).eval()
     for param in model.parameters():
         param.requires_grad_(False)
     info = {
@@ -111,3 +114,18 @@ def resolve_revision(model_id: str | Path, config: Any, requested: str | None) -
                         digest.update(chunk)
         return "sha256:" + digest.hexdigest()[:16]
     return getattr(config, "_commit_hash", None) or requested
+
+
+def resolve_device(device: str) -> Any:
+    """`auto` (cuda when available), `cpu`, `cuda`, `cuda:1`...; a clear error for a missing GPU."""
+    import torch
+
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as err:
+        raise XfeverError(f"--device: {err}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise XfeverError("--device cuda: no CUDA device is available")
+    return resolved

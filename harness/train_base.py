@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from harness.model import resolve_device
 from harness.suite import Example
 from xfever.errors import XfeverError
 
@@ -244,26 +245,13 @@ def load_task_data(
     raise XfeverError(f"--task: unknown task {task!r}; known: fever, xnli")
 
 
-def resolve_device(device: str) -> Any:
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as err:
-        raise XfeverError(f"--device: {err}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise XfeverError("--device cuda: no CUDA device is available")
-    return resolved
-
-
 def load_for_training(model: str | Path, label_names: Sequence[str]) -> tuple[Any, Any, dict[str, int]]:
     """Model, tokenizer and dataset-label -> head-index map.
 
     A head whose labels have names (a fine-tuned checkpoint) is matched by name, case-insensitively;
     an unnamed head (`LABEL_0`, ...) or a bare encoder gets a fresh head named by `label_names`.
     """
+    import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     try:
@@ -281,7 +269,7 @@ def load_for_training(model: str | Path, label_names: Sequence[str]) -> tuple[An
                 f"dataset labels {missing}"
             )
         label2id = {name: head[name.lower()] for name in label_names}
-        clf = AutoModelForSequenceClassification.from_pretrained(model)
+        clf = AutoModelForSequenceClassification.from_pretrained(model, dtype=torch.float32)
     else:
         label2id = {name: i for i, name in enumerate(label_names)}
         clf = AutoModelForSequenceClassification.from_pretrained(
@@ -290,6 +278,7 @@ def load_for_training(model: str | Path, label_names: Sequence[str]) -> tuple[An
             id2label=dict(enumerate(label_names)),
             label2id=dict(label2id),
             ignore_mismatched_sizes=True,
+            dtype=torch.float32,  # trained in fp32 whatever the checkpoint was saved in
         )
     return clf, tokenizer, label2id
 

@@ -46,6 +46,45 @@ def test_cached_logits_equal_full_logits(tiny_model, loaded_suite):
     assert torch.equal(full.predict(texts), cached.predict(texts))
 
 
+def test_half_precision_checkpoint_loads_in_fp32(tmp_path, tiny_model, loaded_suite):
+    """transformers 5 loads a bf16 checkpoint as bf16; the harness (fp32 patches, memory and cached
+    vectors) must get fp32 weights, or the cached path fails on mixed dtypes."""
+    import shutil
+
+    from transformers import AutoModelForSequenceClassification
+
+    from harness.views import CachedView, FullView
+
+    half = tmp_path / "bf16"
+    shutil.copytree(tiny_model, half)
+    AutoModelForSequenceClassification.from_pretrained(str(tiny_model)).to(torch.bfloat16).save_pretrained(
+        half
+    )
+    assert AutoModelForSequenceClassification.from_pretrained(str(half)).dtype == torch.bfloat16
+    loaded = load(half, loaded_suite)
+    assert {p.dtype for p in loaded.model.parameters()} == {torch.float32}
+    texts = all_texts(loaded_suite)[:12]
+    cached, full = CachedView(loaded), FullView(load(half, loaded_suite))
+    with torch.no_grad():
+        a = full.forward(full.encode(texts)).logits
+        b = cached.forward(cached.encode(texts)).logits
+    assert b.dtype == torch.float32
+    assert torch.allclose(a, b, atol=1e-5, rtol=0)
+
+
+def test_device_errors_name_the_option(tiny_model, loaded_suite, monkeypatch):
+    from harness.model import load_classifier
+    from xfever.errors import XfeverError
+
+    with pytest.raises(XfeverError, match="--device"):
+        load_classifier(str(tiny_model), loaded_suite.label_names, device="gpu7")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as on a machine without a GPU
+    with pytest.raises(XfeverError, match="no CUDA device"):
+        load_classifier(str(tiny_model), loaded_suite.label_names, device="cuda")
+    loaded = load_classifier(str(tiny_model), loaded_suite.label_names, device="auto")
+    assert next(loaded.model.parameters()).device.type == "cpu"
+
+
 @pytest.mark.parametrize("dropout", ["none", "patch"])
 @pytest.mark.parametrize("editor", sorted(FAST))
 def test_cached_and_full_paths_agree(tiny_model, tiny_xfever, editor, dropout):
