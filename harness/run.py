@@ -157,8 +157,7 @@ def _encode(
         }
         groups = {"scored": all_texts(suite, rows), "memory": memory_texts}
         warm(view, groups, cache_dir=config.cache_dir, key=key, progress=config.progress)
-    base = view.vectors(memory_texts) if memory_texts else view.vectors([]).reshape(0, view.bank.hidden_size)
-    memory = Memory(base)
+    memory = Memory(view.vectors(memory_texts))  # (0, hidden) on the view's device when empty
     memory.prepare()  # the int8 search index of a large memory: part of the one-time encoding cost
     timings["encoding"] = time.perf_counter() - clock
     return memory

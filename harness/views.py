@@ -201,7 +201,9 @@ class CachedView(ModelView):
 
     def encode(self, texts: Sequence[Text]) -> torch.Tensor:
         self.warm(texts)
-        return torch.stack([self._cache[t] for t in texts]) if texts else torch.empty(0)
+        if not texts:
+            return torch.empty(0, self.bank.hidden_size, device=self.device)
+        return torch.stack([self._cache[t] for t in texts])
 
     def vectors(self, texts: Sequence[Text]) -> torch.Tensor:
         return self.encode(texts)

@@ -181,10 +181,12 @@ class Int8Index:
 
     @staticmethod
     def supports(rows: torch.Tensor) -> bool:
-        """fp32 rows narrow enough that int8 dot products cannot overflow int32."""
+        """fp32 CPU rows narrow enough that int8 dot products cannot overflow int32."""
         import torch
 
-        return rows.dtype == torch.float32 and rows.dim() == 2 and rows.shape[1] * _QMAX**2 < 2**31
+        if rows.device.type != "cpu" or rows.dtype != torch.float32 or rows.dim() != 2:
+            return False  # on a GPU the fp32 scan is fast; the integer kernels are CPU ones
+        return rows.shape[1] * _QMAX**2 < 2**31
 
     def extend(self, rows: torch.Tensor) -> None:
         for i in range(0, int(rows.shape[0]), _CHUNK):
@@ -227,7 +229,8 @@ class Int8Index:
         levels, t, rest = found
         # |m·key − μ·key − approx| <= ‖c‖·(‖scaled − k̂‖ + ε‖scaled‖) + ‖c − ĉ‖·‖k̂‖ + 2hu·‖m‖·‖key‖,
         # ε = 1e-12 covering the float64 rounding of c, scaled and approx (about 1e-16 each)
-        key_norm, scaled_norm, rest_norm, k_hat_norm = torch.stack([kd, scaled, rest, scaled - rest]).norm(dim=1)
+        norms = torch.stack([kd, scaled, rest, scaled - rest]).norm(dim=1)
+        key_norm, scaled_norm, rest_norm, k_hat_norm = norms
         margin = 2 * self.hidden * UNIT_ROUNDOFF * key_norm
         errors = torch.stack([rest_norm + 1e-12 * scaled_norm, k_hat_norm, margin])
         n = self.n

@@ -215,6 +215,27 @@ def test_memory_grows_with_edits(tiny_model, loaded_suite):
     assert len(memory) == len(loaded_suite.locality["train"])
 
 
+@pytest.mark.parametrize("path", ["cached", "full"])
+def test_empty_memory_holds_the_edits(tiny_model, loaded_suite, path):
+    """No memory texts (an empty train split): the memory starts as (0, hidden) on the model's device
+    and the earlier edits' vectors join it, so the second edit's memory loss sees the first edit."""
+    from harness.editors.base import Memory
+    from harness.editors.tpatcher import TPatcher
+    from harness.protocol import make_request
+    from harness.views import CachedView, FullView
+
+    loaded = load(tiny_model, loaded_suite)
+    view = (CachedView if path == "cached" else FullView)(loaded)
+    memory = Memory(view.vectors([]))
+    assert memory.vectors.shape == (0, view.bank.hidden_size)
+    assert memory.vectors.device == view.device
+    wrong = [r for r in loaded_suite.edit if view.predict([r.text])[0] != loaded.label_ids[r.label]]
+    for row in wrong[:2]:
+        record = TPatcher(max_steps=10)(view, make_request(row, loaded.label_ids, 0), memory)
+        assert record.patches_added == 1
+    assert len(memory) == 2 and memory.vectors.device == view.device
+
+
 def test_dropout_model_takes_full_path(tiny_model, tiny_xfever):
     result = evaluate(
         EvalConfig(

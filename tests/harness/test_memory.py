@@ -85,6 +85,9 @@ def test_zero_key_and_small_memories_rank_exactly():
     auto = Memory(rows[: INDEX_MIN_ROWS // 2])  # small memories: plain fp32 scan, no index built
     auto.top_rows(torch.ones(rows.shape[1]), K)
     assert auto.stats.indexed == 0
+    # the integer kernels are CPU ones: rows on another device (a GPU) never get an index, even forced
+    elsewhere = Memory(torch.empty(INDEX_MIN_ROWS, rows.shape[1], device="meta"), index=True)
+    assert not elsewhere.prepare()
 
 
 def test_add_reset_restore_keep_rows_and_index_in_step():
