@@ -98,9 +98,31 @@ class LazyTranslator:
 
     def get(self) -> Translator:
         if self._translator is None:
-            self._translator = self._load()
-            write_json_atomic(self.work.engine_file(self.lang), self._translator.info.to_dict())
+            translator = self._load()
+            info = translator.info.to_dict()
+            self._check_resume(info)
+            write_json_atomic(self.work.engine_file(self.lang), info)
+            self._translator = translator
         return self._translator
+
+    def _check_resume(self, info: dict[str, Any]) -> None:
+        """Refuse to add shards from another engine, device or precision to the ones already written.
+
+        `--device auto` and `--precision auto` resolve on each machine: a build begun on a GPU (fp16)
+        and resumed on a CPU (int8) would otherwise mix the two in one language's translations.
+        """
+        path = self.work.engine_file(self.lang)
+        if not path.exists() or not any((self.work.path / self.lang).rglob("shard-*.json")):
+            return
+        held = json.loads(path.read_text(encoding="utf-8"))
+        changed = sorted(k for k in held.keys() | info.keys() if held.get(k) != info.get(k))
+        if changed:
+            diff = ", ".join(f"{k}: {held.get(k)!r} -> {info.get(k)!r}" for k in changed)
+            raise XfeverError(
+                f"{path}: the '{self.lang}' shards already written came from another translator "
+                f"({diff}); resume with the same engine, model, --device and --precision, or delete "
+                f"{self.work.path} to start over"
+            )
 
     def info(self) -> dict[str, Any]:
         if self._translator is not None:

@@ -100,3 +100,36 @@ def test_work_folder_of_another_build_is_refused(
     assert result.exit_code == 1
     assert "holds a different build" in result.output and "x.partial" in result.output
     assert not out.exists() and (partial / "fingerprint.json").exists()
+
+
+def test_resume_refuses_shards_of_another_translator(
+    small_edit_file: Path, model_args, small_args, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--device auto` resolves per machine: shards written on a GPU in fp16 must not be completed on a
+    CPU in int8 (or the reverse) as if they were one translation."""
+    import xfever.build as build_module
+
+    out = tmp_path / "mixed"
+    args = ["build", "--langs", "de", "--edit-file", str(small_edit_file), "--out", str(out)]
+    args += [*small_args, *model_args]
+    real_build = build_module.build
+    saved: list[tuple[str, str, int]] = []
+
+    def kill_after_two(*shard: object) -> None:
+        saved.append(shard)
+        if len(saved) == 2:
+            raise Killed
+
+    monkeypatch.setattr(build_module, "build", lambda config: real_build(config, on_shard=kill_after_two))
+    assert isinstance(CliRunner().invoke(main, args).exception, Killed)
+    engine_file = tmp_path / "mixed.partial" / "de" / "engine.json"
+    held = json.loads(engine_file.read_text(encoding="utf-8"))
+    assert held["device"] == "cpu"
+    engine_file.write_text(json.dumps(held | {"device": "cuda", "precision": "fp16"}), encoding="utf-8")
+
+    monkeypatch.setattr(build_module, "build", real_build)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert "engine.json" in result.output and "'cuda' -> 'cpu'" in result.output
+    assert "precision" in result.output
+    assert not out.exists() and len(list(engine_file.parent.rglob("shard-*.json"))) == 2
