@@ -83,7 +83,8 @@ def build(config: BuildConfig, *, on_shard: ShardHook | None = None) -> BuildRes
             else:
                 work.remove()  # nothing worth resuming: leave nothing behind
             raise
-    run = {"resumed": resumed, "timings_s": timings.seconds, "environment": environment()}
+    devices = [engine.get("device", "") for engine in engines.values()]
+    run = {"resumed": resumed, "timings_s": timings.seconds, "environment": environment(devices)}
     write_json_atomic(work.staging / BUILD_FILE, {**record, "run": run})
     work.finish(config.out)
     log.info("built %s (%s)", config.out, fingerprint[:12])

@@ -8,7 +8,7 @@ import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -48,10 +48,10 @@ def git_sha() -> str | None:
 _ENV_PACKAGES = ("torch", "transformers", "ctranslate2", "datasets", "pyarrow", "huggingface_hub")
 
 
-def environment() -> dict[str, Any]:
-    """Python, platform, versions of the libraries that shape the output, and the GPU if one is used."""
+def environment(devices: Iterable[str] = ()) -> dict[str, Any]:
+    """Python, platform, versions of the libraries that shape the output, and the GPU if `devices` (the
+    translators' resolved devices) used one."""
     import platform
-    import sys
     from importlib import metadata
 
     versions = {}
@@ -65,10 +65,19 @@ def environment() -> dict[str, Any]:
         "platform": f"{platform.system()} {platform.machine()}",
         "packages": versions,
     }
-    torch = sys.modules.get("torch")  # only report a GPU the build itself may have used
-    if torch is not None and torch.cuda.is_available():
-        env["gpu"] = torch.cuda.get_device_name(0)
+    used = sorted({str(d) for d in devices if str(d).startswith("cuda")})
+    if used:
+        env["gpu"] = _gpu_name(used[0])
     return env
+
+
+def _gpu_name(device: str) -> str:
+    try:
+        import torch
+
+        return torch.cuda.get_device_name(torch.device(device))
+    except (AssertionError, RuntimeError, ValueError) as err:  # a torch without CUDA, with ct2 on a GPU
+        return f"unknown ({type(err).__name__}: {err})"
 
 
 def sha256_file(path: str | Path) -> str:

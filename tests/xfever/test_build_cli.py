@@ -83,6 +83,7 @@ def test_build_json_names_no_machine_paths_and_is_readable(built_small: Path, sm
     assert record["settings"]["edit_file"] == small_edit_file.name
     env = record["run"]["environment"]
     assert env["python"].count(".") == 2 and env["packages"]["torch"] and env["packages"]["transformers"]
+    assert "gpu" not in env  # the engines ran on the CPU: no GPU named, whatever the machine has
     assert record["settings"]["models"]["de"] == record["engines"]["de"]["model_id"] == "opus-mt-en-de"
     assert record["engines"]["de"]["model_sha256"]  # the content hash identifies the local model
     card = (built_small / "README.md").read_text(encoding="utf-8")
@@ -220,3 +221,11 @@ def test_changed_input_file_is_a_different_build(fever_sample: Path, model_args,
     edit.write_text("\n".join(lines[:6]) + "\n", encoding="utf-8")  # same path and settings, new content
     again = run(args)
     assert again.exit_code == 1 and "holds a different build" in again.output
+
+
+def test_environment_names_a_gpu_only_when_a_translator_used_one() -> None:
+    from xfever.provenance import environment
+
+    assert "gpu" not in environment(["cpu", "cpu"])
+    gpu = environment(["cpu", "cuda"])["gpu"]  # the device's name, or why torch cannot tell it
+    assert isinstance(gpu, str) and gpu
