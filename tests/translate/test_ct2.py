@@ -14,7 +14,9 @@ from xfever.translate.revision import folder_sha256
 
 ctranslate2 = pytest.importorskip("ctranslate2")
 
-GREEDY_FP32 = DecodeSettings(batch_size=4, num_beams=1, max_len_ratio=1.0, max_len_extra=4, precision="fp32")
+GREEDY_FP32 = DecodeSettings(
+    batch_size=4, num_beams=1, max_len_ratio=1.0, max_len_extra=4, precision="fp32", device="cpu"
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,7 @@ def test_conversion_cache_is_reused(zh_ct2, tiny_multi, cache, monkeypatch):
 
 
 def test_int8_is_the_cpu_default_and_cached_separately(tiny_single, cache, mixed_claims):
-    settings = DecodeSettings(batch_size=4, num_beams=1, max_len_ratio=0.5, max_len_extra=2)
+    settings = DecodeSettings(batch_size=4, num_beams=1, max_len_ratio=0.5, max_len_extra=2, device="cpu")
     de = load_translator("de", str(tiny_single), engine="ct2", settings=settings, cache_dir=cache)
     assert de.info.precision == "int8" and de.model_dir.name.endswith("--int8")
     assert de.info.target_token is None

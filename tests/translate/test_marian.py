@@ -13,7 +13,7 @@ from xfever.translate import DecodeSettings, Translator, load_translator
 from xfever.translate.revision import folder_sha256
 
 # A cap of about the source length keeps the loops of random weights short (fast tests).
-GREEDY = DecodeSettings(batch_size=4, num_beams=1, max_len_ratio=1.0, max_len_extra=4)
+GREEDY = DecodeSettings(batch_size=4, num_beams=1, max_len_ratio=1.0, max_len_extra=4, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_single_target_model_rejects_a_token(tiny_single):
 
 
 def test_length_cap_holds(tiny_single, mixed_claims):
-    settings = DecodeSettings(batch_size=3, num_beams=1, max_len_ratio=0.5, max_len_extra=2)
+    settings = DecodeSettings(batch_size=3, num_beams=1, max_len_ratio=0.5, max_len_extra=2, device="cpu")
     de = load_translator("de", str(tiny_single), settings=settings)
     assert de.info.target_token is None
     lengths = [len(row) for row in de.source_ids(mixed_claims)]
@@ -96,7 +96,7 @@ def test_length_cap_holds(tiny_single, mixed_claims):
 
 
 def test_beam_default_comes_from_generation_config(tiny_single):
-    settings = DecodeSettings(batch_size=2, max_len_ratio=1.0, max_len_extra=2)
+    settings = DecodeSettings(batch_size=2, max_len_ratio=1.0, max_len_extra=2, device="cpu")
     de = load_translator("de", str(tiny_single), settings=settings)
     assert de.info.decoding["num_beams"] == 2  # make_tiny_marian writes num_beams=2
     assert de.info.decoding["num_beams_from"] == "model generation config"

@@ -92,7 +92,18 @@ def built_small(
 
 # Settings of `built_small`, shared with the resume test so that both are the same build.
 # Greedy and a short output cap: the random models never stop on their own, so this bounds test time.
-FAST_ARGS = ["--num-beams", "1", "--max-len-ratio", "0.5", "--max-len-extra", "2", "--quiet"]
+# `--device cpu`: the tests check CPU facts (int8 as ct2's `auto` precision, fp32), also on a GPU machine
+FAST_ARGS = [
+    "--num-beams",
+    "1",
+    "--max-len-ratio",
+    "0.5",
+    "--max-len-extra",
+    "2",
+    "--device",
+    "cpu",
+    "--quiet",
+]
 SMALL_ARGS = ["--translate-rephrases", "--shard-size", "8", *FAST_ARGS]
 
 
