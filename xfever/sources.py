@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from xfever.schema import LABELS, NOT_ENOUGH_INFO
 log = logging.getLogger(__name__)
 
 HUB_CONFIG = "fever"
+_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 @dataclass(frozen=True)
@@ -154,22 +156,53 @@ def read_local(path: str | Path, role: str) -> Source:
 
 
 def read_hub(repo_id: str, split: str, role: str, *, cache_dir: str | None = None) -> Source:
-    """KILT FEVER from the Hub; `repo_id` may end in `@REVISION`. Config `fever`."""
+    """KILT FEVER from the Hub; `repo_id` may end in `@REVISION`. Config `fever`.
+
+    Online, the revision is resolved to its commit first and loaded at that commit. Offline
+    (`HF_HUB_OFFLINE=1`), nothing asks the Hub: the commit comes from the Hub cache's `refs/` (what
+    `main` or the given branch pointed to when it was downloaded) and `datasets` loads its cached copy.
+    """
     import datasets
     from huggingface_hub import HfApi
+    from huggingface_hub import constants as hub
 
     name, _, revision = repo_id.partition("@")
+    extra = {"hub_config": HUB_CONFIG, "hub_split": split}
     try:
-        sha = HfApi().dataset_info(name, revision=revision or None).sha
-        data = datasets.load_dataset(name, HUB_CONFIG, split=split, revision=sha, cache_dir=cache_dir)
-    except Exception as err:  # network, auth, missing repo: all user-facing
+        if hub.HF_HUB_OFFLINE:
+            sha = cached_dataset_commit(name, revision or None, cache_dir)
+            extra["resolved"] = "offline, from the Hub cache" if sha else "offline; commit unknown"
+            load_at = sha or revision or None
+        else:
+            sha = load_at = HfApi().dataset_info(name, revision=revision or None).sha
+        data = datasets.load_dataset(name, HUB_CONFIG, split=split, revision=load_at, cache_dir=cache_dir)
+    except Exception as err:  # network, auth, missing repo, nothing cached offline: all user-facing
+        hint = "" if hub.HF_HUB_OFFLINE else " (offline with a cached copy? set HF_HUB_OFFLINE=1)"
         raise XfeverError(
-            f"--{role}: cannot load {repo_id!r} (config {HUB_CONFIG}, split {split}): {err}"
+            f"--{role}: cannot load {repo_id!r} (config {HUB_CONFIG}, split {split}): {err}{hint}"
         ) from None
     where = f"{name}[{HUB_CONFIG}/{split}]"
     claims, dropped = collect(((i + 1, row) for i, row in enumerate(data)), where)
-    extra = {"hub_config": HUB_CONFIG, "hub_split": split}
     return Source(role, name, tuple(claims), dropped, revision=sha, extra=extra)
+
+
+def cached_dataset_commit(repo_id: str, revision: str | None, cache_dir: str | None = None) -> str | None:
+    """The commit a dataset revision (default `main`) pointed to when the Hub cache downloaded it."""
+    from huggingface_hub import constants as hub
+
+    if revision and _SHA.match(revision):
+        return revision
+    folder = "datasets--" + repo_id.replace("/", "--")
+    for root in (cache_dir, hub.HF_HUB_CACHE):
+        if root is None:
+            continue
+        try:
+            commit = (Path(root) / folder / "refs" / (revision or "main")).read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if _SHA.match(commit):
+            return commit
+    return None
 
 
 def read_source(

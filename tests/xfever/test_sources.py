@@ -100,9 +100,11 @@ def test_hub_source_wiring(monkeypatch: pytest.MonkeyPatch) -> None:
     """The Hub path (no network here): resolve the commit, load config `fever` at it, convert rows."""
     import datasets
     from huggingface_hub import HfApi
+    from huggingface_hub import constants as hub
 
     from xfever.sources import read_source
 
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", False)  # the online branch (the suite runs offline)
     seen: dict = {}
     monkeypatch.setattr(
         HfApi, "dataset_info", lambda self, name, revision=None: type("I", (), {"sha": "a" * 40})()
@@ -130,3 +132,37 @@ def test_hub_source_wiring(monkeypatch: pytest.MonkeyPatch) -> None:
     }
     assert [c.id for c in source.claims] == ["1"] and source.dropped_nei == 1
     assert source.describe()["revision"] == "a" * 40 and source.describe()["source"] == "facebook/kilt_tasks"
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_hub_source_offline_takes_the_commit_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    """HF_HUB_OFFLINE=1: no call to the Hub; the commit `main` pointed to at download time, if cached."""
+    import datasets
+    from huggingface_hub import HfApi
+    from huggingface_hub import constants as hub
+
+    from xfever.sources import read_source
+
+    monkeypatch.setattr(hub, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path))
+
+    def no_hub(*args: object, **kwargs: object) -> None:
+        raise AssertionError("asked the Hub while offline")
+
+    monkeypatch.setattr(HfApi, "dataset_info", no_hub)
+    if cached:
+        refs = tmp_path / "datasets--facebook--kilt_tasks" / "refs"
+        refs.mkdir(parents=True)
+        (refs / "main").write_text("b" * 40, encoding="utf-8")
+    seen: dict = {}
+
+    def cached_load(name, config, split, revision, cache_dir):
+        seen["revision"] = revision
+        return [{"id": "1", "input": "A .", "output": [{"answer": "REFUTES"}]}]
+
+    monkeypatch.setattr(datasets, "load_dataset", cached_load)
+    described = read_source("facebook/kilt_tasks", "train").describe()
+    assert seen["revision"] == described["revision"] == ("b" * 40 if cached else None)
+    assert described["resolved"] == ("offline, from the Hub cache" if cached else "offline; commit unknown")
