@@ -59,7 +59,7 @@ def build(config: BuildConfig, *, on_shard: ShardHook | None = None) -> BuildRes
     """Build the XFEVER folder described by `config`. `on_shard` is called after each saved shard."""
     config.check()
     models = resolve_models(config)
-    fingerprint = config.fingerprint()
+    fingerprint = config.fingerprint(model_identities(models))
     timings = Timings()
     with timings.time("total"):
         with timings.time("read_sources"):
@@ -103,6 +103,17 @@ def resolve_models(config: BuildConfig) -> dict[str, tuple[str, str | None]]:
             raise XfeverError(f"missing model for language '{lang}': pass --model {lang}=ID_OR_PATH")
         models[lang] = (model, tokens.get(lang))
     return models
+
+
+def model_identities(models: dict[str, tuple[str, str | None]]) -> dict[str, str]:
+    """lang -> what decides its translations: a local folder by the SHA-256 of its config, weight and
+    tokenizer files (moving the folder changes nothing, replacing the model does), a Hub id as given."""
+    from xfever.translate.revision import folder_sha256
+
+    return {
+        lang: f"sha256:{folder_sha256(model)}" if Path(model).is_dir() else model
+        for lang, (model, _token) in models.items()
+    }
 
 
 def read_english(config: BuildConfig) -> _English:

@@ -102,9 +102,15 @@ class BuildConfig:
         kwargs["decode"] = DecodeSettings(**kwargs.get("decode", {}))
         return cls(**kwargs)
 
-    def fingerprint(self) -> str:
-        """SHA-256 of every setting that can change the output (not `out`, `quiet`, `cache_dir`)."""
+    def fingerprint(self, models: dict[str, str] | None = None) -> str:
+        """SHA-256 of every setting that can change the output (not `out`, `quiet`, `cache_dir`).
+
+        `models` (lang -> identity, see `build.model_identities`) replaces the `--model` overrides as
+        given: a local model folder then counts by its content, not by where it lies.
+        """
         data = {k: v for k, v in self.to_dict().items() if k not in _NOT_FINGERPRINTED}
+        if models is not None:
+            data["models"] = dict(models)
         data["schema_version"] = SCHEMA_VERSION
         data.pop("overwrite", None)
         blob = json.dumps(data, sort_keys=True, ensure_ascii=True)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from xfever.cli import main
 from xfever.schema import QA_COLUMNS
 
-FAST = ["--num-beams", "1", "--max-len-ratio", "0.5", "--max-len-extra", "2", "--quiet"]
+FAST = ["--num-beams", "1", "--max-len-ratio", "0.5", "--max-len-extra", "2", "--device", "cpu", "--quiet"]
 
 
 def run(args: list[str]):
@@ -130,6 +130,27 @@ def test_split_mode(fever_sample: Path, model_args, tmp_path: Path) -> None:
     assert replaced.exit_code == 0, replaced.output
     assert json.loads((out / "build.json").read_text(encoding="utf-8"))["split"]["seed"] == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "split"]  # nothing set aside is left
+
+
+def test_local_model_counts_by_content_not_by_path(
+    small_edit_file: Path, tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    """A moved model folder is the same build; a model replaced in place is not (no stale 'up to date')."""
+    import shutil
+
+    model = tmp_path / "models" / "opus-mt-en-de"
+    shutil.copytree(tiny_models["de"], model)
+    out = tmp_path / "out"
+    args = ["build", "--langs", "de", "--edit-file", small_edit_file, "--out", out, *FAST]
+    assert run([*args, "--model", f"de={model}"]).exit_code == 0
+    moved = tmp_path / "elsewhere" / "opus-mt-en-de"
+    shutil.move(model, moved)
+    again = run([*args, "--model", f"de={moved}"])
+    assert again.exit_code == 0 and "already holds this build" in again.output
+    config = json.loads((moved / "config.json").read_text(encoding="utf-8"))
+    (moved / "config.json").write_text(json.dumps(config | {"note": "retrained"}), encoding="utf-8")
+    replaced = run([*args, "--model", f"de={moved}"])
+    assert replaced.exit_code == 1 and "holds a different build" in replaced.output
 
 
 def _rows(tmp_path: Path, rows: list) -> Path:
