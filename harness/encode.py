@@ -39,19 +39,30 @@ def warm(
 
     use_disk = cache_dir is not None and key is not None and all(v is not None for v in key.values())
     encoded: dict[str, int] = {}
-    for name, texts in tracked(groups.items(), desc="encoding", unit="split", enabled=progress):
-        path = cache_file(cache_dir, {**key, "split": name}) if use_disk else None
-        if path is not None and path.is_file():
-            stored = torch.load(path, map_location=view.device)
-            view.cache_items().update(zip(map(tuple, stored["texts"]), stored["vectors"], strict=True))
-        encoded[name] = view.warm(texts)
-        if path is not None and encoded[name]:
-            unique = list(dict.fromkeys(texts))
-            vectors = torch.stack([view.cache_items()[t] for t in unique]).cpu()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            torch.save(
-                {"key": {**key, "split": name}, "texts": [list(t) for t in unique], "vectors": vectors}, tmp
-            )
-            os.replace(tmp, path)
+    # The bar counts distinct texts: encoded now (batch by batch) or found cached (at once).
+    total = len(dict.fromkeys(t for texts in groups.values() for t in texts))
+    bar = tracked(total=total, desc="encoding", unit="text", enabled=progress)
+    shown: set[Text] = set()
+    try:
+        for name, texts in groups.items():
+            path = cache_file(cache_dir, {**key, "split": name}) if use_disk else None
+            if path is not None and path.is_file():
+                stored = torch.load(path, map_location=view.device)
+                view.cache_items().update(zip(map(tuple, stored["texts"]), stored["vectors"], strict=True))
+            encoded[name] = view.warm(texts, on_batch=bar.update)
+            fresh = set(texts) - shown
+            bar.update(len(fresh) - encoded[name])  # the group's texts that were cached already
+            shown |= fresh
+            if path is not None and encoded[name]:
+                unique = list(dict.fromkeys(texts))
+                vectors = torch.stack([view.cache_items()[t] for t in unique]).cpu()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(path.name + ".tmp")
+                torch.save(
+                    {"key": {**key, "split": name}, "texts": [list(t) for t in unique], "vectors": vectors},
+                    tmp,
+                )
+                os.replace(tmp, path)
+    finally:
+        bar.close()
     return encoded

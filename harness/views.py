@@ -17,7 +17,7 @@ generator, so both paths draw the same masks), `model` (train mode; full path on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,8 +86,11 @@ class ModelView:
         return sorted(range(len(texts)), key=lambda i: lengths[i])
 
     @torch.no_grad()
-    def cls_vectors(self, texts: Sequence[Text]) -> torch.Tensor:
-        """The [CLS] inputs to the last FFN, (N, hidden), computed batched and length-sorted."""
+    def cls_vectors(
+        self, texts: Sequence[Text], on_batch: Callable[[int], object] | None = None
+    ) -> torch.Tensor:
+        """The [CLS] inputs to the last FFN, (N, hidden), computed batched and length-sorted;
+        `on_batch(n)` after each batch of n texts (progress)."""
         out = torch.empty(len(texts), self.bank.hidden_size, device=self.device)
         captured: list[torch.Tensor] = []
         hook = self.layer.intermediate.register_forward_pre_hook(lambda _m, a: captured.append(a[0][:, 0]))
@@ -98,6 +101,8 @@ class ModelView:
                 captured.clear()
                 self.model(**self.tokenize([texts[i] for i in idx]))
                 out[torch.tensor(idx, device=self.device)] = captured[0]
+                if on_batch is not None:
+                    on_batch(len(idx))
         finally:
             hook.remove()
         return out
@@ -188,11 +193,11 @@ class CachedView(ModelView):
         self._split_ffn = hasattr(out, "LayerNorm") and hasattr(out, "dropout")  # BertOutput and kin
         self._ffn_memo: list[tuple[torch.Tensor, tuple, torch.Tensor]] = []
 
-    def warm(self, texts: Sequence[Text]) -> int:
+    def warm(self, texts: Sequence[Text], on_batch: Callable[[int], object] | None = None) -> int:
         """Encode the texts not cached yet; return how many were encoded."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
-            vectors = self.cls_vectors(missing)
+            vectors = self.cls_vectors(missing, on_batch)
             self._cache.update(zip(missing, vectors, strict=True))
         return len(missing)
 

@@ -259,3 +259,17 @@ def test_disk_cache_reused(tmp_path, tiny_model, tiny_xfever):
     assert len(files) == 1  # the memory rows (the training rows) were all among the scored texts
     second = evaluate(EvalConfig(**common, cache_dir=str(tmp_path / "c"), progress=False))
     assert second.original == first.original
+
+
+def test_encoding_progress_counts_texts(tiny_model, loaded_suite, capsys):
+    """The encoding bar counts distinct texts (encoded batch by batch, or found cached), not groups."""
+    from harness.encode import warm
+    from harness.views import CachedView
+
+    view = CachedView(load(tiny_model, loaded_suite), batch_size=8)
+    texts = all_texts(loaded_suite)[:50]
+    view.warm(texts[:5])  # cached before: counted at once, not encoded again
+    encoded = warm(view, {"scored": texts[:30], "memory": texts[20:50]}, progress=True)
+    assert encoded == {"scored": 25, "memory": 20}
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("encoding:")]
+    assert lines and lines[-1].startswith("encoding: 50/50 text (100%)")
