@@ -267,7 +267,8 @@ TRAIN_FLAGS = (
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def train_base_command(**params: Any) -> None:
     """Fine-tune the original model (paper Table 4 settings as defaults); keep the best on validation."""
-    from harness.train_base import TrainSettings, load_task_data, train_classifier
+    from harness.task_data import load_task_data
+    from harness.train_base import TrainSettings, train_classifier
 
     given = {k: params[k] for k in TRAIN_FLAGS if params[k] is not None}
     settings = TrainSettings.for_task(params["task"], progress=not params["quiet"], **given)

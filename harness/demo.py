@@ -147,8 +147,9 @@ def _built_texts(dataset: Path) -> list[str]:
 
 def train_model(dataset: Path, out: Path, *, seed: int, quiet: bool, epochs: int = 8) -> Path:
     """A tiny BERT stand-in for mBERT, fitted to the train split (not collapsed to one class)."""
+    from harness.task_data import load_fever_examples
     from harness.tiny import make_tiny_bert
-    from harness.train_base import TrainSettings, load_fever_examples, train_classifier
+    from harness.train_base import TrainSettings, train_classifier
 
     base = make_tiny_bert(
         out / "mbert-STAND-IN-untrained",

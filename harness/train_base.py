@@ -3,7 +3,8 @@
 `train_classifier` is a plain torch loop: AdamW, linear warm-up and decay, cross-entropy with label
 smoothing, validation accuracy every `eval_every` steps (default: each epoch), the best checkpoint
 kept. It writes a Hugging Face checkpoint (model + tokenizer), a model card (`README.md`) and
-`train_base.json` with the same facts, atomically: a temporary folder renamed into place.
+`train_base.json` with the same facts, atomically: a temporary folder renamed into place. The data
+comes from `harness.task_data`, the card and provenance from `harness.train_card`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from harness.model import resolve_device
 from harness.suite import Example
+from harness.train_card import provenance, render_card
 from xfever.errors import XfeverError
 
 log = logging.getLogger(__name__)
@@ -168,81 +170,6 @@ def train_classifier(
     )
     _save(clf, tokenizer, result, out)
     return result
-
-
-@dataclass(frozen=True)
-class TaskData:
-    """Training and selection data for one task, with what the card and record say about it."""
-
-    train: list[Example]
-    validation: list[Example]
-    label_names: tuple[str, ...]
-    info: dict[str, Any]
-
-
-def load_fever_examples(dataset: str, split: str, *, revision: str | None = None) -> list[Example]:
-    """An XFEVER `en` split (Hub id or local folder) as claim examples; columns per xfever.schema."""
-    from datasets import load_dataset
-
-    from harness.data import download_mode
-    from xfever import schema
-
-    where = f"{dataset} config '{schema.SOURCE_LANG}' split '{split}'"
-    try:
-        mode = download_mode(dataset)
-        ds = load_dataset(dataset, schema.SOURCE_LANG, split=split, revision=revision, download_mode=mode)
-    except Exception as err:  # missing repo, config or split: datasets raises several types
-        raise XfeverError(f"{where}: cannot load: {err}") from None
-    missing = [c for c in (schema.ID, schema.LABEL, schema.CLAIM) if c not in ds.column_names]
-    if missing:
-        raise XfeverError(f"{where}: missing column(s) {', '.join(missing)}")
-    columns = ds.select_columns([schema.ID, schema.LABEL, schema.CLAIM]).to_dict()
-    rows = zip(columns[schema.ID], columns[schema.LABEL], columns[schema.CLAIM], strict=True)
-    examples = []
-    for i, (row_id, label, claim) in enumerate(rows):
-        if label not in schema.LABELS:
-            raise XfeverError(
-                f"{where}: row {i} (id {row_id}): field 'label' {label!r} not in {schema.LABELS}"
-            )
-        examples.append(Example(id=str(row_id), text=(claim,), label=label))
-    return examples
-
-
-def load_task_data(
-    task: str,
-    data: str | None = None,
-    *,
-    revision: str | None = None,
-    validation_data: str | None = None,
-    validation_revision: str | None = None,
-) -> TaskData:
-    """`fever`: XFEVER `en` train / validation of `data`. `xnli`: MultiNLI train (`data`, default
-    nyu-mll/multi_nli) and XNLI validation English (`validation_data`, default facebook/xnli)."""
-    from harness import xnli
-    from xfever import schema
-
-    if task == "fever":
-        if data is None:
-            raise XfeverError("--data: required for --task fever (an XFEVER Hub id or folder)")
-        info = {"task": task, "dataset": data, "revision": xnli.dataset_revision(data, revision)}
-        info |= {"train": f"{data}:en/train", "validation": f"{data}:en/validation"}
-        info["licence"] = "CC BY-SA 3.0 (FEVER, Wikipedia-derived)"
-        train = load_fever_examples(data, "train", revision=revision)
-        validation = load_fever_examples(data, "validation", revision=revision)
-        return TaskData(train, validation, schema.LABELS, info)
-    if task == "xnli":
-        data = data or xnli.MULTINLI_ID
-        validation_data = validation_data or xnli.XNLI_ID
-        info = {"task": task, "dataset": data, "revision": xnli.dataset_revision(data, revision)}
-        info |= {"train": f"{data}:train", "validation": f"{validation_data}:en/validation"}
-        info["validation_revision"] = xnli.dataset_revision(validation_data, validation_revision)
-        info["licence"] = "MultiNLI: mostly OANC / CC BY-SA 3.0; XNLI: CC BY-NC 4.0"
-        train = xnli.load_multinli_examples(data, "train", revision=revision)
-        validation = xnli.load_xnli_examples(
-            validation_data, "en", "validation", revision=validation_revision
-        )
-        return TaskData(train, validation, xnli.NLI_LABELS, info)
-    raise XfeverError(f"--task: unknown task {task!r}; known: fever, xnli")
 
 
 def load_for_training(model: str | Path, label_names: Sequence[str]) -> tuple[Any, Any, dict[str, int]]:
@@ -441,84 +368,3 @@ def _save(clf: Any, tokenizer: Any, result: TrainResult, out: Path) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def render_card(result: TrainResult) -> str:
-    """The model card (README.md) from `cards/model_card.md`."""
-    from huggingface_hub import ModelCard, ModelCardData
-
-    import cards
-
-    s, data = result.settings, result.data
-    task = data.get("task", "fever")
-    card_data = ModelCardData(
-        base_model=None if Path(result.base_model).exists() else result.base_model,
-        datasets=[d for d in (data.get("dataset"),) if d and not Path(d).exists()] or None,
-        library_name="transformers",
-        pipeline_tag="text-classification",
-        tags=["model-editing", "xfever" if task == "fever" else "xnli", "mpn-original-model"],
-        metrics=["accuracy"],
-    )
-    card = ModelCard.from_template(
-        card_data,
-        template_str=cards.template("model_card.md"),
-        model_name=data.get("model_name") or Path(result.out_dir).name,
-        base_model=result.base_model,
-        base_revision=result.provenance.get("model_revision"),
-        task_title="FEVER claim-verification" if task == "fever" else "natural-language-inference",
-        stand_in=result.provenance.get("stand_in"),
-        id2label=list(enumerate(result.label_names)),
-        input_description="a claim" if task == "fever" else "a (premise, hypothesis) pair",
-        train_data=data.get("train", "(in-memory examples)"),
-        validation_data=data.get("validation", "(in-memory examples)"),
-        data_licence=data.get("licence"),
-        n_train=result.n_train,
-        n_validation=result.n_validation,
-        settings=s,
-        settings_rows=[(k, v) for k, v in asdict(s).items() if k != "progress"],
-        eval_when=f"every {s.eval_every} steps" if s.eval_every else "after every epoch",
-        initial_accuracy=f"{100 * result.initial_accuracy:.2f} %",
-        best_accuracy=f"{100 * result.best_accuracy:.2f} %",
-        best_step=result.best_step,
-        best_epoch=result.best_epoch,
-        steps=result.steps,
-        seconds=result.seconds,
-        device=result.device,
-        **{k: result.provenance.get(k) for k in ("package_version", "git_sha", "created")},
-    )
-    return str(card)
-
-
-def provenance(model: str | Path | None = None) -> dict[str, Any]:
-    """Package version, git SHA, time, and for a model its revision and stand-in note if any."""
-    import datetime
-
-    from harness import __version__
-    from xfever.provenance import git_sha
-
-    record: dict[str, Any] = {
-        "package_version": __version__,
-        "git_sha": git_sha(),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
-    if model is not None:
-        record |= _model_revision(model)
-    return record
-
-
-def _model_revision(model: str | Path) -> dict[str, Any]:
-    folder = Path(model)
-    if folder.is_dir():
-        stand_in = folder / "STAND_IN.txt"
-        return {
-            "model_revision": None,
-            "stand_in": stand_in.read_text(encoding="utf-8").strip() if stand_in.exists() else None,
-        }
-    try:
-        from transformers.utils.hub import cached_file, extract_commit_hash
-
-        # The Hub snapshot that from_pretrained resolved (its cache path holds the commit SHA).
-        revision = extract_commit_hash(cached_file(str(model), "config.json"), None)
-    except Exception:  # private or unreachable: the id alone is recorded
-        revision = None
-    return {"model_revision": revision, "stand_in": None}

@@ -133,7 +133,7 @@ def test_train_base_cli_improves_validation_accuracy(trained):
 
 
 def test_fever_examples_reread_after_an_in_place_rebuild(tmp_path, claims):
-    from harness.train_base import load_fever_examples
+    from harness.task_data import load_fever_examples
 
     folder = write_xfever(tmp_path / "x", claims)
     before = load_fever_examples(str(folder), "validation")

@@ -8,15 +8,9 @@ from pathlib import Path
 import pytest
 
 from harness.suite import Example
+from harness.task_data import load_fever_examples, load_task_data
 from harness.tiny import make_tiny_bert
-from harness.train_base import (
-    RECORD_FILE,
-    TrainSettings,
-    encode,
-    load_fever_examples,
-    load_task_data,
-    train_classifier,
-)
+from harness.train_base import RECORD_FILE, TrainSettings, encode, train_classifier
 from xfever.errors import XfeverError
 
 from .conftest import write_hub_folder

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.train_base import load_task_data
+from harness.task_data import load_task_data
 from harness.xnli import load_multinli_examples, load_xnli_examples, load_xnli_suite
 from xfever.errors import XfeverError
 
