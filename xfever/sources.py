@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +17,11 @@ from typing import Any
 from xfever.errors import XfeverError, at
 from xfever.provenance import sha256_file
 from xfever.schema import LABELS, NOT_ENOUGH_INFO
+from xfever.translate.revision import COMMIT_SHA
 
 log = logging.getLogger(__name__)
 
 HUB_CONFIG = "fever"
-_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 @dataclass(frozen=True)
@@ -190,7 +189,7 @@ def cached_dataset_commit(repo_id: str, revision: str | None, cache_dir: str | N
     """The commit a dataset revision (default `main`) pointed to when the Hub cache downloaded it."""
     from huggingface_hub import constants as hub
 
-    if revision and _SHA.match(revision):
+    if revision and COMMIT_SHA.match(revision):
         return revision
     folder = "datasets--" + repo_id.replace("/", "--")
     for root in (cache_dir, hub.HF_HUB_CACHE):
@@ -200,7 +199,7 @@ def cached_dataset_commit(repo_id: str, revision: str | None, cache_dir: str | N
             commit = (Path(root) / folder / "refs" / (revision or "main")).read_text(encoding="utf-8").strip()
         except OSError:
             continue
-        if _SHA.match(commit):
+        if COMMIT_SHA.match(commit):
             return commit
     return None
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_SHA = re.compile(r"^[0-9a-f]{40}$")
+COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")  # a full git commit id, as the Hub cache names them
 # The files that decide a Marian model's output: config, weights, tokenizer.
 _HASHED = ("*.json", "*.safetensors", "*.bin", "*.spm")
 
@@ -61,7 +61,7 @@ def hub_snapshot_revision(model_id: str, cache_dir: str | Path | None = None) ->
     if not isinstance(found, str):
         return None
     commit = Path(found).parent.name
-    return commit if _SHA.match(commit) else None
+    return commit if COMMIT_SHA.match(commit) else None
 
 
 def describe_model(model: str | Path, hub_cache_dir: str | Path | None = None) -> ModelSource:
