@@ -61,7 +61,7 @@ def claims(n: int) -> list[tuple[str, str, str]]:
 
 
 class EditRun:
-    """One path's sequential edits, run a block at a time so that the two paths can take turns."""
+    """One path's sequential edits, run a block at a time (the paired edits, then the rest)."""
 
     def __init__(self, view, rows, label_ids, memory, max_steps: int) -> None:
         from harness.editors.tpatcher import TPatcher
@@ -73,7 +73,7 @@ class EditRun:
         self.steps: list[int] = []
         self.asked = 0
 
-    def edit(self, count: int) -> tuple[float, int]:
+    def edit(self, count: int, *, report: bool = True) -> tuple[float, int]:
         """Up to `count` more edits (rows the model already gets right are skipped); (seconds, steps)."""
         from harness.protocol import make_request
         from harness.suite import EditRow
@@ -93,13 +93,18 @@ class EditRun:
             self.times.append(time.perf_counter() - started)
             self.steps.append(record.steps)
             seconds, steps, done = seconds + self.times[-1], steps + record.steps, done + 1
+            if report and (len(self.times) % 10 == 0 or done == count):
+                total = sum(self.times)
+                print(
+                    f"{self.view.path}: {len(self.times)} edits, {total:.0f} s", file=sys.stderr, flush=True
+                )
             if done == count:
                 break
         return seconds, steps
 
     def warm_up(self) -> None:
         """One edit left out of the timings (the first call of every kernel, first allocations)."""
-        self.edit(1)
+        self.edit(1, report=False)
         del self.times[-1:], self.steps[-1:]
 
     def summary(self) -> dict:
