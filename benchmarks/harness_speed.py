@@ -30,7 +30,7 @@ from pathlib import Path
 def build_model(folder: Path, texts: list[str]) -> Path:
     from transformers import BertConfig, BertForSequenceClassification
 
-    from harness.tiny import make_tiny_bert
+    from harness.model.tiny import make_tiny_bert
 
     make_tiny_bert(folder, texts)  # tokenizer (WordPiece on the claims) + a tiny model we replace
     config = BertConfig(
@@ -75,8 +75,8 @@ class EditRun:
 
     def edit(self, count: int, *, report: bool = True) -> tuple[float, int]:
         """Up to `count` more edits (rows the model already gets right are skipped); (seconds, steps)."""
-        from harness.protocol import make_request
-        from harness.suite import EditRow
+        from harness.protocol.folders import make_request
+        from harness.data.suite import EditRow
 
         seconds, steps, done = 0.0, 0, 0
         if count <= 0:
@@ -243,8 +243,8 @@ def main() -> None:
     import torch
 
     from harness.editors.base import Memory
-    from harness.model import load_classifier
-    from harness.views import CachedView, FullView
+    from harness.model.loading import load_classifier
+    from harness.model.views import CachedView, FullView
 
     torch.manual_seed(0)
     rows = claims(max(3 * args.edits, 60))

@@ -13,12 +13,12 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from harness.config import EvalConfig
-    from harness.results import EvalResult
+    from harness.report.results import EvalResult
 
 
 def evaluate(config: EvalConfig) -> EvalResult:
-    """Run one evaluation (see `harness.run.evaluate`)."""
-    from harness.run import evaluate as _evaluate
+    """Run one evaluation (see `harness.protocol.run.evaluate`)."""
+    from harness.protocol.run import evaluate as _evaluate
 
     return _evaluate(config)
 
@@ -29,7 +29,7 @@ def __getattr__(name: str) -> Any:  # lazy, so `import harness` stays light
 
         return EvalConfig
     if name == "EvalResult":
-        from harness.results import EvalResult
+        from harness.report.results import EvalResult
 
         return EvalResult
     raise AttributeError(f"module 'harness' has no attribute {name!r}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from harness.views import DROPOUTS
-from xfever.errors import XfeverError
+from harness.model.views import DROPOUTS
+from common.errors import ToolkitError
 
 
 @dataclass(frozen=True)
@@ -45,19 +45,19 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         if self.folders < 1:
-            raise XfeverError(f"--folders: must be >= 1, got {self.folders}")
+            raise ToolkitError(f"--folders: must be >= 1, got {self.folders}")
         if self.max_edits is not None and self.max_edits < 1:
-            raise XfeverError(f"--max-edits: must be >= 1, got {self.max_edits}")
+            raise ToolkitError(f"--max-edits: must be >= 1, got {self.max_edits}")
         if self.dropout not in DROPOUTS:
-            raise XfeverError(f"--dropout: expected one of {DROPOUTS}, got {self.dropout!r}")
+            raise ToolkitError(f"--dropout: expected one of {DROPOUTS}, got {self.dropout!r}")
         if self.max_length < 2 or self.batch_size < 1:
-            raise XfeverError("--max-length must be >= 2 and --batch-size >= 1")
+            raise ToolkitError("--max-length must be >= 2 and --batch-size >= 1")
         if self.checkpoint_every < 0:
-            raise XfeverError(f"--checkpoint-every: must be >= 0, got {self.checkpoint_every}")
+            raise ToolkitError(f"--checkpoint-every: must be >= 0, got {self.checkpoint_every}")
         if self.task not in ("xfever", "xnli"):
-            raise XfeverError(f"--task: expected xfever or xnli, got {self.task!r}")
+            raise ToolkitError(f"--task: expected xfever or xnli, got {self.task!r}")
         if self.bootstrap_resamples < 1:
-            raise XfeverError(f"--bootstrap-resamples: must be >= 1, got {self.bootstrap_resamples}")
+            raise ToolkitError(f"--bootstrap-resamples: must be >= 1, got {self.bootstrap_resamples}")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -69,7 +69,7 @@ class EvalConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise XfeverError(f"config: unknown setting(s) {unknown}")
+            raise ToolkitError(f"config: unknown setting(s) {unknown}")
         data = dict(data)
         if data.get("langs") is not None:
             data["langs"] = tuple(data["langs"])

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +147,9 @@ def _built_texts(dataset: Path) -> list[str]:
 
 def train_model(dataset: Path, out: Path, *, seed: int, quiet: bool, epochs: int = 8) -> Path:
     """A tiny BERT stand-in for mBERT, fitted to the train split (not collapsed to one class)."""
-    from harness.task_data import load_fever_examples
-    from harness.tiny import make_tiny_bert
-    from harness.train_base import TrainSettings, train_classifier
+    from harness.train.data import load_fever_examples
+    from harness.model.tiny import make_tiny_bert
+    from harness.train.base import TrainSettings, train_classifier
 
     base = make_tiny_bert(
         out / "mbert-STAND-IN-untrained",
@@ -191,7 +191,7 @@ def evaluate_editors(
 ) -> dict[str, Path]:
     """The real evaluation (`harness eval` as a library call), one run folder per editor."""
     from harness.config import EvalConfig
-    from harness.run import evaluate
+    from harness.protocol.run import evaluate
 
     out = {}
     for editor in editors:
@@ -216,10 +216,10 @@ def evaluate_editors(
 
 def _check_out(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
-        raise XfeverError(f"--out: {out} exists and is not a folder")
+        raise ToolkitError(f"--out: {out} exists and is not a folder")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise XfeverError(f"--out: folder {out} exists and is not empty (choose another or --overwrite)")
+            raise ToolkitError(f"--out: folder {out} exists and is not empty (choose another or --overwrite)")
         shutil.rmtree(out)
 
 
@@ -256,7 +256,7 @@ def run_demo(
 
 
 def _run_phases(out, quiet, seed, langs, editors, folders, max_edits, epochs) -> DemoResult:
-    from harness.leaderboard import leaderboard
+    from harness.report.leaderboard import leaderboard
     from xfever.data import sample_path
 
     timings: dict[str, float] = {}
@@ -337,7 +337,7 @@ def _run_phases(out, quiet, seed, langs, editors, folders, max_edits, epochs) ->
 
 def _describe(out: Path, result: DemoResult, **settings: Any) -> None:
     """demo.json (self-describing record) and DEMO.md (what this folder is), written atomically."""
-    from harness.results import provenance, write_text
+    from harness.report.results import provenance, write_text
 
     record = {
         "kind": "xfever-harness offline demo",

@@ -41,7 +41,7 @@ def _rows(n: int, start: int = 0) -> list[dict]:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, fever_claims):
     """A tiny MT stand-in, KILT files, a built dataset holding a huge claim, a tiny classifier."""
-    from harness.tiny import make_tiny_bert
+    from harness.model.tiny import make_tiny_bert
     from xfever.tiny import make_tiny_marian
 
     root = tmp_path_factory.mktemp("bad")

@@ -14,8 +14,8 @@ from typing import Any
 
 from xfever import layout, qa, stats
 from xfever.config import BuildConfig
-from xfever.errors import XfeverError
-from xfever.provenance import (
+from common.errors import ToolkitError
+from common.provenance import (
     Timings,
     environment,
     git_sha,
@@ -100,7 +100,7 @@ def resolve_models(config: BuildConfig) -> dict[str, tuple[str, str | None]]:
     for lang in config.langs:
         model = overrides.get(lang) or DEFAULT_MODELS.get(lang)
         if model is None:
-            raise XfeverError(f"missing model for language '{lang}': pass --model {lang}=ID_OR_PATH")
+            raise ToolkitError(f"missing model for language '{lang}': pass --model {lang}=ID_OR_PATH")
         models[lang] = (model, tokens.get(lang))
     return models
 
@@ -162,7 +162,7 @@ def _rephrase_rows(edit: list[Claim]) -> dict[str, list]:
 
 def _translate_all(config, models, english, work, timings, on_shard) -> tuple[dict, dict]:
     """lang -> {split: translations}; lang -> engine provenance."""
-    from xfever.progress import progress
+    from common.progress import progress
     from xfever.translate import load_translator
 
     edit = english.splits[EDIT_SPLIT]
@@ -316,17 +316,17 @@ def _existing_build(config: BuildConfig, fingerprint: str, inputs: list[dict]) -
     if not out.exists():
         return None
     if not out.is_dir():
-        raise XfeverError(f"{out}: output path exists and is not a folder")
+        raise ToolkitError(f"{out}: output path exists and is not a folder")
     if not any(out.iterdir()) or config.overwrite:
         return None
     try:
         held = json.loads((out / BUILD_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise XfeverError(
+        raise ToolkitError(
             f"{out}: output folder exists and holds no XFEVER build; pass --overwrite"
         ) from None
     if held.get("fingerprint") != fingerprint or held.get("inputs") != inputs:
-        raise XfeverError(
+        raise ToolkitError(
             f"{out}: output folder holds a different build (other settings or input files); "
             "choose another --out or pass --overwrite"
         )

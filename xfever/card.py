@@ -170,7 +170,7 @@ def pending_record() -> dict[str, Any]:
 
 def write_canonical(path: str | Path, *, repo_id: str = DEFAULT_REPO_ID) -> Path:
     """Write the canonical build's card (DATASET_CARD.md), numbers pending a real run."""
-    from xfever.provenance import write_text_atomic
+    from common.provenance import write_text_atomic
 
     write_text_atomic(path, render_card(pending_record(), repo_id=repo_id))
     return Path(path)
@@ -178,15 +178,15 @@ def write_canonical(path: str | Path, *, repo_id: str = DEFAULT_REPO_ID) -> Path
 
 def rerender(folder: str | Path, *, repo_id: str = DEFAULT_REPO_ID) -> Path:
     """Render `folder`/README.md again from its build.json (after a template change, or for a repo id)."""
-    from xfever.errors import XfeverError
-    from xfever.provenance import write_text_atomic
+    from common.errors import ToolkitError
+    from common.provenance import write_text_atomic
     from xfever.schema import BUILD_FILE, CARD_FILE
 
     source = Path(folder) / BUILD_FILE
     try:
         record = json.loads(source.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise XfeverError(f"{source}: cannot read the build record ({err})") from None
+        raise ToolkitError(f"{source}: cannot read the build record ({err})") from None
     record.pop("run", None)
     write_text_atomic(Path(folder) / CARD_FILE, render_card(record, repo_id=repo_id))
     return Path(folder) / CARD_FILE

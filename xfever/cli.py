@@ -1,6 +1,6 @@
 """`xfever build | validate | publish`: a thin click layer over xfever.build / validate / publish.
 
-Heavy libraries load inside the commands, so `xfever --help` answers at once. Every XfeverError is
+Heavy libraries load inside the commands, so `xfever --help` answers at once. Every ToolkitError is
 shown as `Error: <message>` with exit code 1 (usage errors: 2), without a traceback.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 
 
 def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -22,7 +22,7 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except XfeverError as err:
+        except ToolkitError as err:
             raise click.ClickException(str(err)) from None
 
     return wrapper
@@ -112,7 +112,7 @@ def build(**opts: Any) -> None:
 
     _logging(opts["quiet"])
     if opts["quiet"]:  # the libraries' own bars and info logs ("Loading weights", "Generating ...")
-        from xfever.progress import quiet_libraries
+        from common.progress import quiet_libraries
 
         quiet_libraries()
     result = run_build(_build_config(opts))

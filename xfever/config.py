@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 from xfever.schema import DEFAULT_LANGS, SCHEMA_VERSION, SOURCE_LANG
 from xfever.translate.base import DecodeSettings
 
@@ -57,26 +57,26 @@ class BuildConfig:
         return "ready-made" if self.edit_file is not None else "split"
 
     def check(self) -> BuildConfig:
-        """Raise XfeverError on settings that cannot work together; return self."""
+        """Raise ToolkitError on settings that cannot work together; return self."""
         ready = [self.train_file, self.validation_file, self.test_file]
         if self.edit_file is None and any(ready):
-            raise XfeverError("--train-file/--validation-file/--test-file need --edit-file (ready-made mode)")
+            raise ToolkitError("--train-file/--validation-file/--test-file need --edit-file (ready-made mode)")
         if self.edit_file is not None and (self.train or self.dev):
-            raise XfeverError(
+            raise ToolkitError(
                 "give either --train/--dev (split mode) or --edit-file (ready-made mode), not both"
             )
         if self.edit_file is None and self.train is None:
-            raise XfeverError("no source: pass --train PATH_OR_HUBID (split mode) or --edit-file PATH")
+            raise ToolkitError("no source: pass --train PATH_OR_HUBID (split mode) or --edit-file PATH")
         if len(self.ratios) != 3 or any(r <= 0 for r in self.ratios) or sum(self.ratios) > 1 + 1e-9:
-            raise XfeverError(
+            raise ToolkitError(
                 f"setting 'ratios': need three positive numbers summing to at most 1, got {self.ratios}"
             )
         if self.shard_size < 1:
-            raise XfeverError(f"shard size must be at least 1, got {self.shard_size}")
+            raise ToolkitError(f"shard size must be at least 1, got {self.shard_size}")
         check_langs(self.langs)
         for lang, _ in (*self.models, *self.target_tokens):
             if lang not in self.langs:
-                raise XfeverError(
+                raise ToolkitError(
                     f"--model/--target-token for '{lang}', which is not in --langs {list(self.langs)}"
                 )
         return self
@@ -125,18 +125,18 @@ def _langid_labels() -> list[str]:
 
 
 def check_langs(langs: tuple[str, ...]) -> None:
-    """Raise XfeverError naming the first unusable language code."""
+    """Raise ToolkitError naming the first unusable language code."""
     import difflib
 
     if not langs:
-        raise XfeverError("--langs: give at least one target language")
+        raise ToolkitError("--langs: give at least one target language")
     if len(set(langs)) != len(langs):
-        raise XfeverError(f"--langs: repeated language in {list(langs)}")
+        raise ToolkitError(f"--langs: repeated language in {list(langs)}")
     known = _langid_labels()
     for lang in langs:
         if lang == SOURCE_LANG:
-            raise XfeverError("--langs: 'en' is the source language, it is always in the output")
+            raise ToolkitError("--langs: 'en' is the source language, it is always in the output")
         if not _LANG_RE.match(lang) or lang not in known:
             close = difflib.get_close_matches(lang, known, n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise XfeverError(f"--langs: unknown language code '{lang}'{hint}")
+            raise ToolkitError(f"--langs: unknown language code '{lang}'{hint}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from xfever.card import DEFAULT_REPO_ID
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 from xfever.schema import BUILD_FILE, CARD_FILE
 from xfever.validate import validate
 
@@ -52,12 +52,12 @@ def publish(
     from huggingface_hub import HfApi, get_token
 
     if not _REPO_ID.match(repo_id):
-        raise XfeverError(f"--repo-id: expected ORG/NAME, got {repo_id!r}")
+        raise ToolkitError(f"--repo-id: expected ORG/NAME, got {repo_id!r}")
     folder = Path(folder)
     validate(folder)
     if api is None:
         if get_token() is None:
-            raise XfeverError("no Hugging Face token: run `hf auth login` or set HF_TOKEN")
+            raise ToolkitError("no Hugging Face token: run `hf auth login` or set HF_TOKEN")
         api = HfApi()
     fingerprint = json.loads((folder / BUILD_FILE).read_text(encoding="utf-8")).get("fingerprint", "")
     try:
@@ -72,9 +72,9 @@ def publish(
         oid = getattr(commit, "oid", None)
         if tag:
             api.create_tag(repo_id, tag=tag, repo_type="dataset", revision=oid, tag_message=f"XFEVER {tag}")
-    except XfeverError:
+    except ToolkitError:
         raise
     except Exception as err:  # HTTP, auth, conflicts: report without a traceback
-        raise XfeverError(f"publishing to {repo_id} failed: {type(err).__name__}: {err}") from None
+        raise ToolkitError(f"publishing to {repo_id} failed: {type(err).__name__}: {err}") from None
     log.info("published %s at %s%s", repo_id, oid, f" (tag {tag})" if tag else "")
     return PublishResult(repo_id, str(url), oid, tag)

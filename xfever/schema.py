@@ -74,11 +74,11 @@ def parquet_path(config: str, split: str) -> str:
 
 def check_schema_version(record: object, where: str) -> None:
     """Refuse a build.json written for another layout version (a missing version is accepted)."""
-    from xfever.errors import XfeverError
+    from common.errors import ToolkitError
 
     found = record.get("schema_version") if isinstance(record, dict) else None
     if found is not None and found != SCHEMA_VERSION:
-        raise XfeverError(
+        raise ToolkitError(
             f"{where}: field 'schema_version': the folder has layout version {found!r}, this xfever "
             f"reads version {SCHEMA_VERSION}; rebuild it with this version, or install the matching one"
         )

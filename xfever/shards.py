@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from xfever.errors import XfeverError
-from xfever.provenance import write_json_atomic
+from common.errors import ToolkitError
+from common.provenance import write_json_atomic
 from xfever.translate.base import Translator
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class WorkDir:
             except (OSError, ValueError, KeyError):
                 held = None
             if held != fingerprint:
-                raise XfeverError(
+                raise ToolkitError(
                     f"{self.path}: output folder holds a different build (work folder of other settings); "
                     "rerun with the same arguments to resume it, or delete it"
                 )
@@ -118,7 +118,7 @@ class LazyTranslator:
         changed = sorted(k for k in held.keys() | info.keys() if held.get(k) != info.get(k))
         if changed:
             diff = ", ".join(f"{k}: {held.get(k)!r} -> {info.get(k)!r}" for k in changed)
-            raise XfeverError(
+            raise ToolkitError(
                 f"{path}: the '{self.lang}' shards already written came from another translator "
                 f"({diff}); resume with the same engine, model, --device and --precision, or delete "
                 f"{self.work.path} to start over"
@@ -150,7 +150,7 @@ def translate_in_shards(
         if done is None:
             done = translator.get().translate(chunk)
             if len(done) != len(chunk):
-                raise XfeverError(f"{lang}: translator returned {len(done)} outputs for {len(chunk)} inputs")
+                raise ToolkitError(f"{lang}: translator returned {len(done)} outputs for {len(chunk)} inputs")
             write_json_atomic(path, {"sources_sha256": _digest(chunk), "translations": done})
             if on_shard is not None:
                 on_shard(lang, split, index)
@@ -167,5 +167,5 @@ def _load_shard(path: Path, chunk: list[str]) -> list[str] | None:
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
     if data.get("sources_sha256") != _digest(chunk) or len(data.get("translations", [])) != len(chunk):
-        raise XfeverError(f"{path}: shard does not match this build's source rows; delete the work folder")
+        raise ToolkitError(f"{path}: shard does not match this build's source rows; delete the work folder")
     return list(data["translations"])

@@ -2,7 +2,7 @@
 
 A record is `{"id", "input", "output": [{"answer": "SUPPORTS"|"REFUTES"|"NOT ENOUGH INFO"}, ...],
 "rephrases"?: [str, ...]}` (the KnowledgeEditor release adds `rephrases`). NOT ENOUGH INFO rows are
-dropped and counted; every other problem is an XfeverError naming file, line and field.
+dropped and counted; every other problem is an ToolkitError naming file, line and field.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xfever.errors import XfeverError, at
-from xfever.provenance import sha256_file
+from common.errors import ToolkitError, at
+from common.provenance import sha256_file
 from xfever.schema import LABELS, NOT_ENOUGH_INFO
 from xfever.translate.revision import COMMIT_SHA
 
@@ -64,12 +64,12 @@ def _label(record: dict, where: tuple[object, int | None]) -> str:
         # `datasets` gives a legacy Sequence-of-dict feature as a dict of lists (older Hub revisions)
         output = [{"answer": answer} for answer in output["answer"]]
     if output is None:
-        raise XfeverError(f"{at(*where, 'output')}: missing")
+        raise ToolkitError(f"{at(*where, 'output')}: missing")
     if not isinstance(output, list) or not output or not isinstance(output[0], dict):
-        raise XfeverError(f"{at(*where, 'output')}: expected a non-empty list of {{'answer': ...}} objects")
+        raise ToolkitError(f"{at(*where, 'output')}: expected a non-empty list of {{'answer': ...}} objects")
     answer = output[0].get("answer")
     if answer not in (*LABELS, NOT_ENOUGH_INFO):
-        raise XfeverError(
+        raise ToolkitError(
             f"{at(*where, 'output[0].answer')}: unknown label {answer!r} "
             f"(expected {', '.join(LABELS)} or {NOT_ENOUGH_INFO})"
         )
@@ -77,24 +77,24 @@ def _label(record: dict, where: tuple[object, int | None]) -> str:
 
 
 def claim_from_record(record: Any, path: object, line: int | None = None) -> Claim | None:
-    """Convert one KILT FEVER record; None for a NOT ENOUGH INFO row. Raises XfeverError on bad rows."""
+    """Convert one KILT FEVER record; None for a NOT ENOUGH INFO row. Raises ToolkitError on bad rows."""
     where = (path, line)
     if not isinstance(record, dict):
-        raise XfeverError(f"{at(path, line)}: expected a JSON object, got {type(record).__name__}")
+        raise ToolkitError(f"{at(path, line)}: expected a JSON object, got {type(record).__name__}")
     rid = record.get("id")
     if rid is None or str(rid).strip() == "":
-        raise XfeverError(f"{at(*where, 'id')}: missing")
+        raise ToolkitError(f"{at(*where, 'id')}: missing")
     if "input" not in record:
-        raise XfeverError(f"{at(*where, 'input')}: missing")
+        raise ToolkitError(f"{at(*where, 'input')}: missing")
     text = record["input"]
     if not isinstance(text, str) or not text.strip():
-        raise XfeverError(f"{at(*where, 'input')}: empty claim")
+        raise ToolkitError(f"{at(*where, 'input')}: empty claim")
     label = _label(record, where)
     if label == NOT_ENOUGH_INFO:
         return None
     rephrases = record.get("rephrases") or []
     if not isinstance(rephrases, list) or not all(isinstance(r, str) for r in rephrases):
-        raise XfeverError(f"{at(*where, 'rephrases')}: expected a list of strings")
+        raise ToolkitError(f"{at(*where, 'rephrases')}: expected a list of strings")
     return Claim(str(rid), label, text.strip(), tuple(r.strip() for r in rephrases if r.strip()))
 
 
@@ -111,7 +111,7 @@ def collect(records: Iterable[tuple[int | None, Any]], path: object) -> tuple[li
         if claim.id in first_seen:
             seen = first_seen[claim.id]
             where = f" (first on line {seen})" if seen is not None else ""
-            raise XfeverError(f"{at(path, line, 'id')}: duplicate id {claim.id!r}{where}")
+            raise ToolkitError(f"{at(path, line, 'id')}: duplicate id {claim.id!r}{where}")
         first_seen[claim.id] = line
         claims.append(claim)
     return claims, dropped
@@ -126,13 +126,13 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, Any]]:
                 try:
                     yield number, json.loads(raw)
                 except json.JSONDecodeError as err:
-                    raise XfeverError(
+                    raise ToolkitError(
                         f"{at(path, number)}: malformed JSON ({err.msg}, column {err.colno})"
                     ) from None
     except UnicodeDecodeError as err:
-        raise XfeverError(f"{path}: not UTF-8 text ({err.reason})") from None
+        raise ToolkitError(f"{path}: not UTF-8 text ({err.reason})") from None
     except OSError as err:
-        raise XfeverError(f"{path}: cannot read ({err.strerror or err})") from None
+        raise ToolkitError(f"{path}: cannot read ({err.strerror or err})") from None
 
 
 def is_local(location: str) -> bool:
@@ -144,12 +144,12 @@ def is_local(location: str) -> bool:
 def read_local(path: str | Path, role: str) -> Source:
     path = Path(path).expanduser()
     if not path.is_file():
-        raise XfeverError(
+        raise ToolkitError(
             f"{path}: cannot read (no such file)" if not path.exists() else f"{path}: not a file"
         )
     claims, dropped = collect(_jsonl_records(path), path)
     if not claims:
-        raise XfeverError(f"{path}: no SUPPORTS/REFUTES rows")
+        raise ToolkitError(f"{path}: no SUPPORTS/REFUTES rows")
     log.info("%s: %d rows (%d NOT ENOUGH INFO dropped)", path.name, len(claims), dropped)
     return Source(role, str(path), tuple(claims), dropped, sha256=sha256_file(path))
 
@@ -177,7 +177,7 @@ def read_hub(repo_id: str, split: str, role: str, *, cache_dir: str | None = Non
         data = datasets.load_dataset(name, HUB_CONFIG, split=split, revision=load_at, cache_dir=cache_dir)
     except Exception as err:  # network, auth, missing repo, nothing cached offline: all user-facing
         hint = "" if hub.HF_HUB_OFFLINE else " (offline with a cached copy? set HF_HUB_OFFLINE=1)"
-        raise XfeverError(
+        raise ToolkitError(
             f"--{role}: cannot load {repo_id!r} (config {HUB_CONFIG}, split {split}): {err}{hint}"
         ) from None
     where = f"{name}[{HUB_CONFIG}/{split}]"

@@ -3,7 +3,7 @@
 Checks: build.json parses; the card (README.md) parses and its YAML `configs` list exactly the configs,
 splits and files of build.json; every parquet file exists; `datasets.load_dataset(folder, config,
 split=...)` loads each split with the schema's columns and build.json's row count. All problems are
-collected and reported together in one XfeverError.
+collected and reported together in one ToolkitError.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 from xfever.schema import (
     BUILD_FILE,
     CARD_FILE,
@@ -50,18 +50,18 @@ def _read_build(folder: Path) -> dict[str, Any]:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
-        raise XfeverError(f"{path}: cannot read ({err.strerror or err})") from None
+        raise ToolkitError(f"{path}: cannot read ({err.strerror or err})") from None
     except ValueError as err:
-        raise XfeverError(f"{path}: not valid JSON ({err})") from None
+        raise ToolkitError(f"{path}: not valid JSON ({err})") from None
     check_schema_version(record, str(path))
     configs = record.get("configs") if isinstance(record, dict) else None
     if not isinstance(configs, dict) or not configs:
-        raise XfeverError(f"{path}: field 'configs': missing or empty")
+        raise ToolkitError(f"{path}: field 'configs': missing or empty")
     for config, splits in configs.items():
         if not isinstance(splits, dict) or not all(
             isinstance(s, str) and isinstance(n, int) for s, n in splits.items()
         ):
-            raise XfeverError(f"{path}: field 'configs.{config}': expected {{split: row count}}")
+            raise ToolkitError(f"{path}: field 'configs.{config}': expected {{split: row count}}")
     return record
 
 
@@ -127,10 +127,10 @@ def _load_problems(folder: Path, counts: dict[str, dict[str, int]], rows: dict) 
 
 
 def validate(folder: str | Path) -> ValidationReport:
-    """Check a build folder; raise XfeverError listing every problem found."""
+    """Check a build folder; raise ToolkitError listing every problem found."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise XfeverError(f"{folder}: no such folder")
+        raise ToolkitError(f"{folder}: no such folder")
     record = _read_build(folder)
     counts = record["configs"]
     problems = _card_problems(folder, counts)
@@ -143,5 +143,5 @@ def validate(folder: str | Path) -> ValidationReport:
         problems = _load_problems(folder, counts, rows)
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
-        raise XfeverError(f"{folder} is not a valid XFEVER build:\n{listed}")
+        raise ToolkitError(f"{folder} is not a valid XFEVER build:\n{listed}")
     return ValidationReport(folder, rows)

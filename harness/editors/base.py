@@ -9,7 +9,7 @@ one). A class may add optional hooks, called by the protocol when present:
   multilingual sampler of MPN uses it; default: the English example alone);
 - `state_dict() -> dict` / `load_state_dict(state)`: state the editor keeps across edits of a folder
   (beyond the model, the patch bank and the memory, which the harness saves itself), for resumable
-  runs (harness.checkpoint); tensors, numbers, strings, lists, tuples and dicts only;
+  runs (harness.protocol.checkpoint); tensors, numbers, strings, lists, tuples and dicts only;
 - `changes: str`: what the editor modifies. `"last_ffn"` (the built-ins) lets the harness run it on
   the exact cached-[CLS] path; anything else, or no attribute, takes the full path.
 
@@ -23,10 +23,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from harness.editors.memory import Memory
-from harness.suite import EditRow, Text
+from harness.data.suite import EditRow, Text
 
 if TYPE_CHECKING:
-    from harness.views import ModelView
+    from harness.model.views import ModelView
 
 LAST_FFN = "last_ffn"
 __all__ = ["LAST_FFN", "EditRecord", "EditRequest", "Editor", "EditorError", "Memory"]

@@ -12,9 +12,9 @@ class NoEdit:
 
     def __init__(self, **options: Any) -> None:
         if options:
-            from xfever.errors import XfeverError
+            from common.errors import ToolkitError
 
-            raise XfeverError(f"editor none: takes no options, got {sorted(options)}")
+            raise ToolkitError(f"editor none: takes no options, got {sorted(options)}")
 
     def settings(self) -> dict[str, Any]:
         return {}

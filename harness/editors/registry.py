@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 
 # alias -> (import string, preset options). Presets are overridable by --editor-opt.
 BUILTINS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -28,32 +28,32 @@ def import_object(spec: str) -> Any:
     """`pkg.mod:obj` or `path/to/file.py:obj` -> the object."""
     target, _, name = spec.rpartition(":")
     if not target or not name:
-        raise XfeverError(f"--editor {spec!r}: expected an alias or MODULE:OBJECT / FILE.py:OBJECT")
+        raise ToolkitError(f"--editor {spec!r}: expected an alias or MODULE:OBJECT / FILE.py:OBJECT")
     if target.endswith(".py"):
         path = Path(target)
         if not path.is_file():
-            raise XfeverError(f"--editor {spec!r}: file {path} not found")
+            raise ToolkitError(f"--editor {spec!r}: file {path} not found")
         module_name = f"harness_user_editor_{abs(hash(str(path.resolve())))}"
         loader = importlib.util.spec_from_file_location(module_name, path)
         if loader is None or loader.loader is None:
-            raise XfeverError(f"--editor {spec!r}: cannot import {path}")
+            raise ToolkitError(f"--editor {spec!r}: cannot import {path}")
         module = importlib.util.module_from_spec(loader)
         loader.loader.exec_module(module)
     else:
         try:
             module = importlib.import_module(target)
         except ImportError as exc:
-            raise XfeverError(f"--editor {spec!r}: cannot import module {target!r} ({exc})") from exc
+            raise ToolkitError(f"--editor {spec!r}: cannot import module {target!r} ({exc})") from exc
     if not hasattr(module, name):
-        raise XfeverError(f"--editor {spec!r}: {target} has no object {name!r}")
+        raise ToolkitError(f"--editor {spec!r}: {target} has no object {name!r}")
     return getattr(module, name)
 
 
-def unknown_alias(name: str) -> XfeverError:
+def unknown_alias(name: str) -> ToolkitError:
     close = difflib.get_close_matches(name, BUILTINS, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     known = ", ".join(BUILTINS)
-    return XfeverError(
+    return ToolkitError(
         f"--editor {name!r}: unknown editor.{hint} Known: {known}, or MODULE:OBJECT, FILE.py:OBJECT"
     )
 
@@ -75,9 +75,9 @@ def load_editor(name: str, options: Mapping[str, Any] | None = None) -> tuple[An
 
         editor = MultilingualSampler(editor, sampler["multilingual"], sampler.get("train_langs"))
     elif sampler.get("train_langs"):
-        raise XfeverError(f"editor {name}: train_langs needs multilingual=one or multilingual=all")
+        raise ToolkitError(f"editor {name}: train_langs needs multilingual=one or multilingual=all")
     if not callable(editor):
-        raise XfeverError(f"--editor {name!r}: {type(editor).__name__} is not callable")
+        raise ToolkitError(f"--editor {name!r}: {type(editor).__name__} is not callable")
     from harness.editors.base import settings_of
 
     return editor, settings_of(editor) or dict(merged)
@@ -89,7 +89,7 @@ def _instantiate(obj: Any, options: dict[str, Any], name: str) -> Any:
         try:
             return obj(**options)
         except TypeError as exc:
-            raise XfeverError(f"editor {name}: cannot build it with options {options}: {exc}") from exc
+            raise ToolkitError(f"editor {name}: cannot build it with options {options}: {exc}") from exc
     if options:
-        raise XfeverError(f"editor {name}: a plain function takes no options, got {sorted(options)}")
+        raise ToolkitError(f"editor {name}: a plain function takes no options, got {sorted(options)}")
     return obj

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from harness.demo import DEMO_EDITORS, DEMO_FILE, NOTE_FILE, STAND_IN_WARNING, run_demo
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 
 
 def _check_outputs(result, editors, langs) -> None:
@@ -45,13 +45,13 @@ def test_demo_refuses_non_empty_out_and_leaves_it(tmp_path):
     out = tmp_path / "busy"
     out.mkdir()
     (out / "keep.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(XfeverError, match="not empty"):
+    with pytest.raises(ToolkitError, match="not empty"):
         run_demo(out, quiet=True)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
 def test_demo_unknown_editor_fails_before_any_work(tmp_path):
-    with pytest.raises(XfeverError, match="Did you mean 'tpatcher'"):
+    with pytest.raises(ToolkitError, match="Did you mean 'tpatcher'"):
         run_demo(tmp_path / "demo", quiet=True, editors=("none", "tpatchr"))
     assert not (tmp_path / "demo").exists()
 
@@ -61,13 +61,13 @@ def test_demo_failure_leaves_nothing(tmp_path, monkeypatch, existed):
     import harness.demo
 
     def broken(*args, **kwargs):
-        raise XfeverError("translation models: disk full")
+        raise ToolkitError("translation models: disk full")
 
     monkeypatch.setattr(harness.demo, "make_translators", broken)
     out = tmp_path / "demo"
     if existed:
         out.mkdir()
-    with pytest.raises(XfeverError, match="disk full"):
+    with pytest.raises(ToolkitError, match="disk full"):
         run_demo(out, quiet=True)
     assert (list(out.iterdir()) == []) if existed else not out.exists()  # the KILT files went too
 

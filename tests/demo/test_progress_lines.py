@@ -1,10 +1,10 @@
-"""xfever.progress: plain throttled lines when stderr is not a TTY, tqdm on a TTY, nothing when quiet."""
+"""common.progress: plain throttled lines when stderr is not a TTY, tqdm on a TTY, nothing when quiet."""
 
 from __future__ import annotations
 
 import io
 
-from xfever.progress import LineProgress, progress
+from common.progress import LineProgress, progress
 
 
 class FakeClock:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.suite import Example
+from harness.data.suite import Example
 
 
 def write_hub_folder(root: Path, configs: Mapping[str, Mapping[str, Any]]) -> Path:

@@ -96,7 +96,7 @@ def xfever_dir(tmp_path_factory, claims) -> Path:
 
 @pytest.fixture(scope="session")
 def bert(tmp_path_factory, claims) -> Path:
-    from harness.tiny import make_tiny_bert
+    from harness.model.tiny import make_tiny_bert
 
     texts = [c["claim"] for c in claims] + [f"{lang} reportedly" for lang in XF_LANGS]
     return make_tiny_bert(
@@ -133,7 +133,7 @@ def test_train_base_cli_improves_validation_accuracy(trained):
 
 
 def test_fever_examples_reread_after_an_in_place_rebuild(tmp_path, claims):
-    from harness.task_data import load_fever_examples
+    from harness.train.data import load_fever_examples
 
     folder = write_xfever(tmp_path / "x", claims)
     before = load_fever_examples(str(folder), "validation")
@@ -253,7 +253,7 @@ def xnli_dirs(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def test_xnli_track_through_the_cli(tmp_path, bert, xnli_dirs):
-    from harness.tiny import make_tiny_bert
+    from harness.model.tiny import make_tiny_bert
 
     xnli, mnli = xnli_dirs
     words = [

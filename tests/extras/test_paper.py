@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.paper import paper_source, paper_table, paper_table_info, table_for
+from harness.report.paper import paper_source, paper_table, paper_table_info, table_for
 
 
 @pytest.mark.parametrize("number", [1, 2, 3])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.subsets import all_wrong, select_subset
-from harness.suite import EditRow, EvalSuite
-from xfever.errors import XfeverError
+from harness.data.subsets import all_wrong, select_subset
+from harness.data.suite import EditRow, EvalSuite
+from common.errors import ToolkitError
 
 
 def suite() -> EvalSuite:
@@ -40,14 +40,14 @@ def test_languages_of_the_run_can_be_narrowed():
 
 
 def test_missing_predictions_are_errors():
-    with pytest.raises(XfeverError, match="edit row r3"):
+    with pytest.raises(ToolkitError, match="edit row r3"):
         all_wrong(suite(), {k: v for k, v in CORRECT.items() if k != "r3"})
     partial = {**CORRECT, "r2": {"en": True, "de": False}}
-    with pytest.raises(XfeverError, match="edit row r2: no original-model prediction in zh"):
+    with pytest.raises(ToolkitError, match="edit row r2: no original-model prediction in zh"):
         all_wrong(suite(), partial)
 
 
 def test_select_by_name():
     assert len(select_subset("all-wrong", suite(), CORRECT).edit) == 2
-    with pytest.raises(XfeverError, match="known: all-wrong"):
+    with pytest.raises(ToolkitError, match="known: all-wrong"):
         select_subset("hard", suite(), CORRECT)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.suite import Example
-from harness.task_data import load_fever_examples, load_task_data
-from harness.tiny import make_tiny_bert
-from harness.train_base import RECORD_FILE, TrainSettings, encode, train_classifier
-from xfever.errors import XfeverError
+from harness.data.suite import Example
+from harness.train.data import load_fever_examples, load_task_data
+from harness.model.tiny import make_tiny_bert
+from harness.train.base import RECORD_FILE, TrainSettings, encode, train_classifier
+from common.errors import ToolkitError
 
 from .conftest import write_hub_folder
 
@@ -106,13 +106,13 @@ def test_named_head_is_matched_by_name_case_insensitively(tmp_path, fever_exampl
 def test_label_mismatch_and_bad_out_dir_are_clear_errors(tmp_path, tiny_model, fever_split):
     train, validation = fever_split
     bad = [Example("x1", ("A claim .",), "NOT ENOUGH INFO")]
-    with pytest.raises(XfeverError, match="dataset labels"):
+    with pytest.raises(ToolkitError, match="dataset labels"):
         train_classifier(tiny_model, train, validation, tmp_path / "o1", label_names=("SUPPORTS", "NEI"))
-    with pytest.raises(XfeverError, match=r"validation data: row 0 \(id x1\): field 'label'"):
+    with pytest.raises(ToolkitError, match=r"validation data: row 0 \(id x1\): field 'label'"):
         train_classifier(tiny_model, train, bad, tmp_path / "o2", TrainSettings(progress=False))
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("x")
-    with pytest.raises(XfeverError, match="not an empty folder"):
+    with pytest.raises(ToolkitError, match="not an empty folder"):
         train_classifier(tiny_model, train, validation, tmp_path / "full")
     assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
 
@@ -123,9 +123,9 @@ def test_settings_presets_and_validation():
     assert (fever.weight_decay, fever.warmup_steps, fever.label_smoothing) == (0.01, 500, 0.1)
     assert (xnli.epochs, xnli.batch_size, xnli.max_length, xnli.seed, xnli.lr) == (3, 64, 128, 3, 3e-5)
     assert TrainSettings.for_task("xnli", epochs=1).epochs == 1
-    with pytest.raises(XfeverError, match="batch_size"):
+    with pytest.raises(ToolkitError, match="batch_size"):
         TrainSettings(batch_size=0)
-    with pytest.raises(XfeverError, match="unknown task"):
+    with pytest.raises(ToolkitError, match="unknown task"):
         TrainSettings.for_task("squad")
 
 
@@ -163,14 +163,14 @@ def test_load_fever_examples_and_task_data(xfever_folder, fever_examples):
     data = load_task_data("fever", str(xfever_folder))
     assert len(data.train) == 20 and data.label_names == ("SUPPORTS", "REFUTES")
     assert data.info["revision"].startswith("sha256:") and data.info["train"].endswith(":en/train")
-    with pytest.raises(XfeverError, match="split 'edit'"):
+    with pytest.raises(ToolkitError, match="split 'edit'"):
         load_fever_examples(str(xfever_folder), "edit")
-    with pytest.raises(XfeverError, match="--data"):
+    with pytest.raises(ToolkitError, match="--data"):
         load_task_data("fever")
 
 
 def test_diverging_loss_stops_with_a_clear_error_and_writes_nothing(tmp_path, tiny_model, fever_split):
     settings = TrainSettings(**{**TINY, "lr": 1e30, "warmup_steps": 0, "max_steps": 20})
-    with pytest.raises(XfeverError, match="training loss became nan at step"):
+    with pytest.raises(ToolkitError, match="training loss became nan at step"):
         train_classifier(tiny_model, *fever_split, tmp_path / "out", settings)
     assert list(tmp_path.iterdir()) == []

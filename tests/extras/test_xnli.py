@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.task_data import load_task_data
-from harness.xnli import load_multinli_examples, load_xnli_examples, load_xnli_suite
-from xfever.errors import XfeverError
+from harness.train.data import load_task_data
+from harness.data.xnli import load_multinli_examples, load_xnli_examples, load_xnli_suite
+from common.errors import ToolkitError
 
 from .conftest import write_hub_folder
 
@@ -65,19 +65,19 @@ def test_suite_pairs_three_labels_and_parallel_rows(xnli_folder):
 def test_langs_selection_and_unknown_language(xnli_folder):
     suite = load_xnli_suite(str(xnli_folder), langs=["zh", "de"])
     assert suite.langs == ("zh", "de") and set(suite.edit[0].parallel) == {"zh", "de"}
-    with pytest.raises(XfeverError, match=r"--langs: th not in .*available: de, sw, zh"):
+    with pytest.raises(ToolkitError, match=r"--langs: th not in .*available: de, sw, zh"):
         load_xnli_suite(str(xnli_folder), langs=["th"])
 
 
 def test_misaligned_config_is_an_error(tmp_path):
     folder = write_hub_folder(tmp_path / "x", {"en": config("en"), "de": config("de", n_test=3)})
-    with pytest.raises(XfeverError, match="config 'de' split 'test' has 3 rows but config 'en' has 4"):
+    with pytest.raises(ToolkitError, match="config 'de' split 'test' has 3 rows but config 'en' has 4"):
         load_xnli_suite(str(folder))
 
 
 def test_missing_english_config_is_an_error(tmp_path):
     folder = write_hub_folder(tmp_path / "x", {"de": config("de")})
-    with pytest.raises(XfeverError, match="no 'en' config"):
+    with pytest.raises(ToolkitError, match="no 'en' config"):
         load_xnli_suite(str(folder))
 
 
@@ -98,8 +98,8 @@ def test_xnli_task_data_for_train_base(mnli_folder, xnli_folder):
 def test_train_base_on_pairs_with_a_bare_head(tmp_path, mnli_folder, xnli_folder):
     import json
 
-    from harness.tiny import make_tiny_bert
-    from harness.train_base import TrainSettings, train_classifier
+    from harness.model.tiny import make_tiny_bert
+    from harness.train.base import TrainSettings, train_classifier
 
     data = load_task_data("xnli", str(mnli_folder), validation_data=str(xnli_folder))
     texts = [seg for ex in data.train + data.validation for seg in ex.text]

@@ -19,21 +19,21 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def suite(tiny_xfever):
-    from harness.data import load_xfever_suite
+    from harness.data.xfever import load_xfever_suite
 
     return load_xfever_suite(str(tiny_xfever))
 
 
 def _views(tiny_model, suite):
-    from harness.model import load_classifier
-    from harness.views import CachedView, FullView
+    from harness.model.loading import load_classifier
+    from harness.model.views import CachedView, FullView
 
     load = lambda: load_classifier(str(tiny_model), suite.label_names, device="cuda")  # noqa: E731
     return CachedView(load()), FullView(load())
 
 
 def test_cached_logits_close_to_full_logits_on_cuda(tiny_model, suite):
-    from harness.scoring import all_texts
+    from harness.report.scoring import all_texts
 
     cached, full = _views(tiny_model, suite)
     texts = all_texts(suite, suite.edit)
@@ -48,7 +48,7 @@ def test_tpatcher_edit_on_cuda_with_a_large_memory(tiny_model, suite):
     """A memory past the CPU int8 index's size stays on the GPU and is ranked by the fp32 scan."""
     from harness.editors.memory import INDEX_MIN_ROWS, Memory
     from harness.editors.tpatcher import TPatcher
-    from harness.protocol import make_request
+    from harness.protocol.folders import make_request
 
     view, _ = _views(tiny_model, suite)
     label_ids = view.loaded.label_ids

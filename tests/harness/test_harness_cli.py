@@ -10,7 +10,7 @@ import pytest
 
 from harness import EvalConfig, evaluate
 from harness.cli import main
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 
 
 def cli(args: list[str]) -> int:
@@ -91,7 +91,7 @@ def test_label_mismatch_is_caught_before_any_edit(tmp_path, tiny_model, tiny_xfe
     cfg["label2id"] = {"LABEL_0": 0, "LABEL_1": 1}
     cfg["id2label"] = {"0": "LABEL_0", "1": "LABEL_1"}
     (renamed / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(XfeverError, match="label 'SUPPORTS' of the dataset is not in the model's label2id"):
+    with pytest.raises(ToolkitError, match="label 'SUPPORTS' of the dataset is not in the model's label2id"):
         evaluate(EvalConfig(model=str(renamed), dataset=str(tiny_xfever), max_edits=2, progress=False))
     result = evaluate(
         EvalConfig(
@@ -114,9 +114,9 @@ def test_missing_config_or_split_named(tmp_path, tiny_xfever, tiny_model):
     (broken / "README.md").write_text(
         card.replace("  - split: test\n    path: en/test-00000-of-00001.parquet\n", "")
     )
-    with pytest.raises(XfeverError, match=r"broken: config 'en' has no split 'test'"):
+    with pytest.raises(ToolkitError, match=r"broken: config 'en' has no split 'test'"):
         evaluate(EvalConfig(model=str(tiny_model), dataset=str(broken), progress=False))
-    with pytest.raises(XfeverError, match=r"no config\(s\) \['zh'\]"):
+    with pytest.raises(ToolkitError, match=r"no config\(s\) \['zh'\]"):
         evaluate(EvalConfig(model=str(tiny_model), dataset=str(tiny_xfever), langs=("zh",), progress=False))
 
 
@@ -143,8 +143,8 @@ class Flaky:
 def test_failing_editor_stops_with_context_and_keeps_finished_folders(
     tmp_path, tiny_model, tiny_xfever, fail, message
 ):
-    from harness.results import load_result
-    from harness.run import evaluate as run_eval
+    from harness.report.results import load_result
+    from harness.protocol.run import evaluate as run_eval
 
     config = EvalConfig(
         model=str(tiny_model),
@@ -160,7 +160,7 @@ def test_failing_editor_stops_with_context_and_keeps_finished_folders(
     path.write_text(RAISER.format(ok=needed_first_folder, fail=fail), encoding="utf-8")
     out = tmp_path / "run"
     bad = EvalConfig(**{**config.to_dict(), "editor": f"{path}:Flaky", "out_dir": str(out), "langs": None})
-    with pytest.raises(XfeverError) as info:
+    with pytest.raises(ToolkitError) as info:
         run_eval(bad)
     text = str(info.value)
     assert (

@@ -16,25 +16,25 @@ FAST |= {"ft": {"lr": 1e-2, "max_steps": 10}, "ft-mpn": {"lr": 1e-2, "max_steps"
 
 @pytest.fixture(scope="session")
 def loaded_suite(tiny_xfever):
-    from harness.data import load_xfever_suite
+    from harness.data.xfever import load_xfever_suite
 
     return load_xfever_suite(str(tiny_xfever))
 
 
 def load(tiny_model, suite):
-    from harness.model import load_classifier
+    from harness.model.loading import load_classifier
 
     return load_classifier(str(tiny_model), suite.label_names)
 
 
 def all_texts(suite):
-    from harness.scoring import all_texts as texts_of
+    from harness.report.scoring import all_texts as texts_of
 
     return texts_of(suite, suite.edit)
 
 
 def test_cached_logits_equal_full_logits(tiny_model, loaded_suite):
-    from harness.views import CachedView, FullView
+    from harness.model.views import CachedView, FullView
 
     texts = all_texts(loaded_suite)
     full = FullView(load(tiny_model, loaded_suite))
@@ -53,7 +53,7 @@ def test_half_precision_checkpoint_loads_in_fp32(tmp_path, tiny_model, loaded_su
 
     from transformers import AutoModelForSequenceClassification
 
-    from harness.views import CachedView, FullView
+    from harness.model.views import CachedView, FullView
 
     half = tmp_path / "bf16"
     shutil.copytree(tiny_model, half)
@@ -73,13 +73,13 @@ def test_half_precision_checkpoint_loads_in_fp32(tmp_path, tiny_model, loaded_su
 
 
 def test_device_errors_name_the_option(tiny_model, loaded_suite, monkeypatch):
-    from harness.model import load_classifier
-    from xfever.errors import XfeverError
+    from harness.model.loading import load_classifier
+    from common.errors import ToolkitError
 
-    with pytest.raises(XfeverError, match="--device"):
+    with pytest.raises(ToolkitError, match="--device"):
         load_classifier(str(tiny_model), loaded_suite.label_names, device="gpu7")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as on a machine without a GPU
-    with pytest.raises(XfeverError, match="no CUDA device"):
+    with pytest.raises(ToolkitError, match="no CUDA device"):
         load_classifier(str(tiny_model), loaded_suite.label_names, device="cuda")
     loaded = load_classifier(str(tiny_model), loaded_suite.label_names, device="auto")
     assert next(loaded.model.parameters()).device.type == "cpu"
@@ -113,7 +113,7 @@ def test_cached_and_full_paths_agree(tiny_model, tiny_xfever, editor, dropout):
 def _edit_rows(view, suite, label_ids, n=4, max_steps=60):
     from harness.editors.base import Memory
     from harness.editors.tpatcher import TPatcher
-    from harness.protocol import make_request
+    from harness.protocol.folders import make_request
 
     editor = TPatcher(max_steps=max_steps)
     memory = Memory(view.vectors([e.text for e in suite.locality["train"]]))
@@ -133,7 +133,7 @@ def _edit_rows(view, suite, label_ids, n=4, max_steps=60):
 @pytest.mark.parametrize("dropout", ["none", "patch"])
 def test_patched_logits_agree_across_paths(tiny_model, loaded_suite, dropout):
     """Patches trained on either path give the same predictions; the same patches, the same logits."""
-    from harness.views import CachedView, FullView
+    from harness.model.views import CachedView, FullView
 
     texts = all_texts(loaded_suite)
     views = {}
@@ -157,7 +157,7 @@ def test_patched_logits_agree_across_paths(tiny_model, loaded_suite, dropout):
 
 def test_patch_is_an_extra_neuron(tiny_model, loaded_suite):
     """FFN'(q) = FFN(q) + act(q·k + b)·v at every position, with the model's activation."""
-    from harness.views import FullView
+    from harness.model.views import FullView
 
     view = FullView(load(tiny_model, loaded_suite))
     layer = view.layer
@@ -177,8 +177,8 @@ def test_patch_is_an_extra_neuron(tiny_model, loaded_suite):
 def test_edited_model_saves_and_reloads(tmp_path, tiny_model, loaded_suite):
     from transformers import AutoModelForSequenceClassification
 
-    from harness.patch import PATCH_FILE, load_edited, save_edited
-    from harness.views import FullView
+    from harness.model.patch import PATCH_FILE, load_edited, save_edited
+    from harness.model.views import FullView
 
     loaded = load(tiny_model, loaded_suite)
     view = FullView(loaded)
@@ -202,8 +202,8 @@ def test_edited_model_saves_and_reloads(tmp_path, tiny_model, loaded_suite):
 def test_memory_grows_with_edits(tiny_model, loaded_suite):
     from harness.editors.base import Memory
     from harness.editors.tpatcher import TPatcher
-    from harness.protocol import make_request
-    from harness.views import CachedView
+    from harness.protocol.folders import make_request
+    from harness.model.views import CachedView
 
     loaded = load(tiny_model, loaded_suite)
     view = CachedView(loaded)
@@ -221,8 +221,8 @@ def test_empty_memory_holds_the_edits(tiny_model, loaded_suite, path):
     and the earlier edits' vectors join it, so the second edit's memory loss sees the first edit."""
     from harness.editors.base import Memory
     from harness.editors.tpatcher import TPatcher
-    from harness.protocol import make_request
-    from harness.views import CachedView, FullView
+    from harness.protocol.folders import make_request
+    from harness.model.views import CachedView, FullView
 
     loaded = load(tiny_model, loaded_suite)
     view = (CachedView if path == "cached" else FullView)(loaded)
@@ -263,8 +263,8 @@ def test_disk_cache_reused(tmp_path, tiny_model, tiny_xfever):
 
 def test_encoding_progress_counts_texts(tiny_model, loaded_suite, capsys):
     """The encoding bar counts distinct texts (encoded batch by batch, or found cached), not groups."""
-    from harness.encode import warm
-    from harness.views import CachedView
+    from harness.model.encode import warm
+    from harness.model.views import CachedView
 
     view = CachedView(load(tiny_model, loaded_suite), batch_size=8)
     texts = all_texts(loaded_suite)[:50]

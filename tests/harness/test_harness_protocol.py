@@ -49,7 +49,7 @@ def plain_accuracy(model_dir: Path, texts: list[str], labels: list[str]) -> floa
 
 
 def test_original_row_is_plain_accuracy(results, tiny_model, tiny_xfever):
-    from harness.data import load_xfever_suite
+    from harness.data.xfever import load_xfever_suite
 
     suite = load_xfever_suite(str(tiny_xfever))
     rows = suite.edit[:MAX_EDITS]

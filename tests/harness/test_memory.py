@@ -136,11 +136,11 @@ def test_tpatcher_memory_loss_is_the_same_with_the_int8_search():
 
 def test_editing_with_the_int8_search_matches_the_fp32_scan(tiny_model, tiny_xfever):
     """Sequential T-Patcher edits with a small top-k: the same steps and patches with or without it."""
-    from harness.data import load_xfever_suite
+    from harness.data.xfever import load_xfever_suite
     from harness.editors.tpatcher import TPatcher
-    from harness.model import load_classifier
-    from harness.protocol import make_request
-    from harness.views import CachedView
+    from harness.model.loading import load_classifier
+    from harness.protocol.folders import make_request
+    from harness.model.views import CachedView
 
     suite = load_xfever_suite(str(tiny_xfever))
     runs = []
@@ -164,9 +164,9 @@ def test_editing_with_the_int8_search_matches_the_fp32_scan(tiny_model, tiny_xfe
 
 
 def test_ffn_memo_matches_the_modules_and_never_goes_stale(tiny_model, tiny_xfever):
-    from harness.data import load_xfever_suite
-    from harness.model import load_classifier
-    from harness.views import CachedView
+    from harness.data.xfever import load_xfever_suite
+    from harness.model.loading import load_classifier
+    from harness.model.views import CachedView
 
     suite = load_xfever_suite(str(tiny_xfever))
     view = CachedView(load_classifier(str(tiny_model), suite.label_names))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness import EvalConfig, evaluate
-from harness import protocol as protocol_module
-from harness.checkpoint import CHECKPOINT_DIR, CHECKPOINT_FILE, RunInterrupted
+from harness.protocol import folders as protocol_module
+from harness.protocol.checkpoint import CHECKPOINT_DIR, CHECKPOINT_FILE, RunInterrupted
 from harness.cli import main as harness_main
 
 MAX_EDITS = 10

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 from xfever.translate import DEFAULT_MODELS, DEFAULT_TARGET_TOKENS, DecodeSettings
 from xfever.translate.batching import length_sorted_batches, max_new_tokens, restore_order
 from xfever.translate.ct2 import conversion_dir
@@ -66,7 +66,7 @@ def test_target_token_rules():
     assert resolve_target_token("ar", "m", _Tok(many), None) == ">>ara<<"
     assert resolve_target_token("de", "m", _Tok([]), None) is None
     assert resolve_target_token("de", "m", _Tok([]), "") is None
-    with pytest.raises(XfeverError, match=r"\(21 in all\)"):  # long lists are shortened
+    with pytest.raises(ToolkitError, match=r"\(21 in all\)"):  # long lists are shortened
         resolve_target_token("ar", "m", _Tok(many), ">>arz_Latn<<")
 
 

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 from xfever.translate import DecodeSettings, Translator, load_translator
 from xfever.translate.ct2 import CONVERSION_RECORD
 from xfever.translate.revision import folder_sha256
@@ -91,13 +91,13 @@ def test_order_and_target_token(zh_ct2, tiny_multi, mixed_claims):
 
 
 def test_errors(tiny_multi, tiny_single, cache):
-    with pytest.raises(XfeverError, match=r"'zh'.*>>yue<<.*>>cmn_Hans<<"):
+    with pytest.raises(ToolkitError, match=r"'zh'.*>>yue<<.*>>cmn_Hans<<"):
         load_translator("zh", str(tiny_multi), engine="ct2", target_token=">>yue<<", cache_dir=cache)
-    with pytest.raises(XfeverError, match="multi-target"):
+    with pytest.raises(ToolkitError, match="multi-target"):
         load_translator("de", str(tiny_multi), engine="ct2", cache_dir=cache)
-    with pytest.raises(XfeverError, match="precision"):
+    with pytest.raises(ToolkitError, match="precision"):
         load_translator("de", str(tiny_single), engine="ct2", settings=DecodeSettings(precision="q4"))
-    with pytest.raises(XfeverError, match="precision.*int8_float16"):
+    with pytest.raises(ToolkitError, match="precision.*int8_float16"):
         settings = DecodeSettings(device="cpu", precision="int8_float16")
         load_translator("de", str(tiny_single), engine="ct2", settings=settings, cache_dir=cache)
 
@@ -113,5 +113,5 @@ def test_missing_ctranslate2_is_a_clear_error(monkeypatch, tiny_single):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(XfeverError, match=r"xfever\[fast\]"):
+    with pytest.raises(ToolkitError, match=r"xfever\[fast\]"):
         load_translator("de", str(tiny_single), engine="ct2")

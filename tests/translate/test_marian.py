@@ -8,7 +8,7 @@ import math
 import pytest
 import transformers
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 from xfever.translate import DecodeSettings, Translator, load_translator
 from xfever.translate.revision import folder_sha256
 
@@ -63,20 +63,20 @@ def test_target_token_is_prepended(zh, tiny_multi, fever_claims):
 
 
 def test_bad_target_token_names_language_model_and_codes(tiny_multi):
-    with pytest.raises(XfeverError, match=r"'zh'.*>>yue<<.*supported: >>cmn_Hans<<, >>cmn_Hant<<") as err:
+    with pytest.raises(ToolkitError, match=r"'zh'.*>>yue<<.*supported: >>cmn_Hans<<, >>cmn_Hant<<") as err:
         load_translator("zh", str(tiny_multi), target_token=">>yue<<")
     assert str(tiny_multi) in str(err.value)
 
 
 def test_multi_target_model_without_token_is_an_error(tiny_multi):
-    with pytest.raises(XfeverError, match=r"'de'.*multi-target.*>>cmn_Hans<<"):
+    with pytest.raises(ToolkitError, match=r"'de'.*multi-target.*>>cmn_Hans<<"):
         load_translator("de", str(tiny_multi))  # de has no default token
-    with pytest.raises(XfeverError, match="multi-target"):
+    with pytest.raises(ToolkitError, match="multi-target"):
         load_translator("zh", str(tiny_multi), target_token="")
 
 
 def test_single_target_model_rejects_a_token(tiny_single):
-    with pytest.raises(XfeverError, match="single-target"):
+    with pytest.raises(ToolkitError, match="single-target"):
         load_translator("zh", str(tiny_single))  # zh default token, but the model has none
 
 
@@ -105,16 +105,16 @@ def test_beam_default_comes_from_generation_config(tiny_single):
 
 def test_empty_input_and_bad_settings(zh, tiny_single):
     assert zh.translate([]) == []
-    with pytest.raises(XfeverError, match="engine"):
+    with pytest.raises(ToolkitError, match="engine"):
         load_translator("de", str(tiny_single), engine="marian-cpp")
-    with pytest.raises(XfeverError, match="precision"):
+    with pytest.raises(ToolkitError, match="precision"):
         load_translator("de", str(tiny_single), settings=DecodeSettings(precision="int8"))
-    with pytest.raises(XfeverError, match="fp16 needs a CUDA"):
+    with pytest.raises(ToolkitError, match="fp16 needs a CUDA"):
         load_translator("de", str(tiny_single), settings=DecodeSettings(device="cpu", precision="fp16"))
 
 
 def test_missing_model_is_a_clear_error(tmp_path):
-    with pytest.raises(XfeverError, match=r"language 'de': cannot load model"):
+    with pytest.raises(ToolkitError, match=r"language 'de': cannot load model"):
         load_translator("de", str(tmp_path / "no_such_model"))
 
 

@@ -43,7 +43,7 @@ def test_small_build_layout_and_qa(built_small: Path, small_edit_file: Path, tmp
         "de": {"edit": 24, "rephrases": 48},
         "zh": {"edit": 24, "rephrases": 48},
     }
-    from xfever.provenance import sha256_file
+    from common.provenance import sha256_file
 
     assert record["inputs"][0]["sha256"] == sha256_file(small_edit_file)
     assert record["engines"]["zh"]["target_token"] == ">>cmn_Hans<<"
@@ -245,7 +245,7 @@ def test_changed_input_file_is_a_different_build(fever_sample: Path, model_args,
 
 
 def test_environment_names_a_gpu_only_when_a_translator_used_one() -> None:
-    from xfever.provenance import environment
+    from common.provenance import environment
 
     assert "gpu" not in environment(["cpu", "cpu"])
     gpu = environment(["cpu", "cuda"])["gpu"]  # the device's name, or why torch cannot tell it

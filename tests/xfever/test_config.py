@@ -6,7 +6,7 @@ import pytest
 
 from xfever.build import resolve_models
 from xfever.config import BuildConfig
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 from xfever.translate.base import DecodeSettings
 
 
@@ -45,13 +45,13 @@ def test_round_trip_and_fingerprint() -> None:
 )
 def test_bad_settings(kwargs: dict, message: str) -> None:
     base = {"out": Path("o"), "langs": ("de",), "edit_file": "e.jsonl"}
-    with pytest.raises(XfeverError, match=message):
+    with pytest.raises(ToolkitError, match=message):
         BuildConfig(**{**base, **kwargs}).check()
 
 
 def test_missing_model_for_a_language_without_default() -> None:
     config = BuildConfig(out=Path("o"), langs=("de", "it"), edit_file="e.jsonl")
-    with pytest.raises(XfeverError, match="missing model for language 'it': pass --model it="):
+    with pytest.raises(ToolkitError, match="missing model for language 'it': pass --model it="):
         resolve_models(config)
     assert resolve_models(BuildConfig(out=Path("o"), langs=("zh",), edit_file="e"))["zh"] == (
         "Helsinki-NLP/opus-mt-en-zh",

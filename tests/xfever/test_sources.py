@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 from xfever.sources import claim_from_record, collect, read_local
 
 
@@ -37,7 +37,7 @@ def test_hub_record_with_output_as_dict_of_lists_converts() -> None:
     assert claim is not None and claim.label == "REFUTES"
     nei = {"id": "8", "input": "B .", "output": {"answer": ["NOT ENOUGH INFO"], "provenance": [[]]}}
     assert claim_from_record(nei, "hub", 2) is None
-    with pytest.raises(XfeverError, match="hub:3: field 'output'"):
+    with pytest.raises(ToolkitError, match="hub:3: field 'output'"):
         claim_from_record({"id": "9", "input": "C .", "output": {"answer": []}}, "hub", 3)
 
 
@@ -85,14 +85,14 @@ GOOD = {"id": "1", "input": "A claim .", "output": [{"answer": "SUPPORTS"}]}
 )
 def test_bad_rows_name_file_line_field(tmp_path: Path, rows: list, expected: list[str]) -> None:
     path = _write(tmp_path / "bad.jsonl", rows)
-    with pytest.raises(XfeverError) as caught:
+    with pytest.raises(ToolkitError) as caught:
         read_local(path, "edit")
     for part in expected:
         assert part in str(caught.value)
 
 
 def test_unreadable_path(tmp_path: Path) -> None:
-    with pytest.raises(XfeverError, match="cannot read"):
+    with pytest.raises(ToolkitError, match="cannot read"):
         read_local(tmp_path / "nope.jsonl", "edit")
 
 

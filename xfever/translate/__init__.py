@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 from xfever.translate.base import DecodeSettings, EngineInfo, Translator
 from xfever.translate.targets import DEFAULT_MODELS, DEFAULT_TARGET_TOKENS
 
@@ -38,7 +38,7 @@ def load_translator(
     `~/.cache/xfever/ct2`); the transformers engine does not use it.
     """
     if engine not in ENGINES:
-        raise XfeverError(f"setting 'engine': unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
+        raise ToolkitError(f"setting 'engine': unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
     module_name, class_name = ENGINES[engine].split(":")
     engine_class = getattr(import_module(module_name), class_name)
     kwargs = {"settings": settings, "target_token": target_token}
@@ -47,7 +47,7 @@ def load_translator(
     try:
         return engine_class(lang, model, **kwargs)
     except OSError as exc:  # from_pretrained: missing folder, unknown Hub id, no network and no cache
-        raise XfeverError(f"language '{lang}': cannot load model '{model}': {exc}") from exc
+        raise ToolkitError(f"language '{lang}': cannot load model '{model}': {exc}") from exc
 
 
 __all__ = [

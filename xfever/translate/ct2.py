@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 from xfever.translate.base import DecodeSettings, EngineInfo
 from xfever.translate.batching import decoding_record, map_sorted, max_new_tokens
 from xfever.translate.revision import ModelSource, describe_model
@@ -36,7 +36,7 @@ def import_ctranslate2() -> Any:
     try:
         import ctranslate2
     except ImportError as exc:
-        raise XfeverError(
+        raise ToolkitError(
             "setting 'engine': the ct2 engine needs CTranslate2; install it with `pip install 'xfever[fast]'`"
         ) from exc
     return ctranslate2
@@ -50,10 +50,10 @@ def default_cache_dir() -> Path:
 
 def resolve_device(requested: str, ctranslate2: Any) -> str:
     if requested not in ("auto", "cpu", "cuda"):
-        raise XfeverError(f"setting 'device': expected auto, cpu or cuda, got '{requested}'")
+        raise ToolkitError(f"setting 'device': expected auto, cpu or cuda, got '{requested}'")
     available = ctranslate2.get_cuda_device_count() > 0
     if requested == "cuda" and not available:
-        raise XfeverError("setting 'device': cuda was requested but CTranslate2 sees no CUDA device")
+        raise ToolkitError("setting 'device': cuda was requested but CTranslate2 sees no CUDA device")
     if requested == "auto":
         return "cuda" if available else "cpu"
     return requested
@@ -64,12 +64,12 @@ def resolve_precision(requested: str, device: str, ctranslate2: Any) -> str:
     if requested == "auto":
         return "fp16" if device == "cuda" else "int8"
     if requested not in COMPUTE_TYPES:
-        raise XfeverError(
+        raise ToolkitError(
             f"setting 'precision': the ct2 engine takes auto, {', '.join(COMPUTE_TYPES)}; got '{requested}'"
         )
     supported = ctranslate2.get_supported_compute_types(device)
     if COMPUTE_TYPES[requested] not in supported:
-        raise XfeverError(
+        raise ToolkitError(
             f"setting 'precision': {requested} does not run on {device} here "
             f"(CTranslate2 supports: {', '.join(sorted(supported))})"
         )

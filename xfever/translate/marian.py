@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 from xfever.translate.base import DecodeSettings, EngineInfo
 from xfever.translate.batching import decoding_record, map_sorted, max_new_tokens
 from xfever.translate.revision import ModelSource, describe_model
@@ -23,10 +23,10 @@ def resolve_device(requested: str) -> str:
     import torch
 
     if requested not in ("auto", "cpu", "cuda"):
-        raise XfeverError(f"setting 'device': expected auto, cpu or cuda, got '{requested}'")
+        raise ToolkitError(f"setting 'device': expected auto, cpu or cuda, got '{requested}'")
     available = torch.cuda.is_available()
     if requested == "cuda" and not available:
-        raise XfeverError("setting 'device': cuda was requested but no CUDA device is available")
+        raise ToolkitError("setting 'device': cuda was requested but no CUDA device is available")
     if requested == "auto":
         return "cuda" if available else "cpu"
     return requested
@@ -37,12 +37,12 @@ def resolve_precision(requested: str, device: str) -> str:
     if requested == "auto":
         return "fp16" if device == "cuda" else "fp32"
     if requested not in _DTYPES:
-        raise XfeverError(
+        raise ToolkitError(
             f"setting 'precision': the transformers engine takes auto, fp32, fp16 or bf16, got "
             f"'{requested}' (int8 variants belong to the ct2 engine)"
         )
     if requested == "fp16" and device != "cuda":
-        raise XfeverError("setting 'precision': fp16 needs a CUDA device; use fp32 or bf16 on cpu")
+        raise ToolkitError("setting 'precision': fp16 needs a CUDA device; use fp32 or bf16 on cpu")
     return requested
 
 

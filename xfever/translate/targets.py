@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,14 @@ def resolve_target_token(lang: str, model: str, tokenizer: Any, target_token: st
         shown += f", ... ({len(codes)} in all)"
     if token:
         if token not in codes:
-            raise XfeverError(
+            raise ToolkitError(
                 f"language '{lang}': target token '{token}' is not supported by model '{model}' "
                 f"(supported: {shown or 'none: a single-target model takes no token'}); "
                 f"set the language's target token to one of them, or to '' for none"
             )
         return token
     if codes:
-        raise XfeverError(
+        raise ToolkitError(
             f"language '{lang}': model '{model}' is multi-target and needs a target token "
             f"(supported: {shown}); set the language's target token to one of them"
         )

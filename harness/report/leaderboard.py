@@ -1,6 +1,6 @@
 """`leaderboard(run_dirs, out)`: the paper's Tables 1-3 from finished runs (markdown + CSV + CLG chart).
 
-Rows: the original model (from the first run), then one row per run; columns from `harness.metrics`
+Rows: the original model (from the first run), then one row per run; columns from `harness.report.metrics`
 in the paper's order (Patch Num., Reliability, MLG, CLG per language, Avg., Locality train / test, or
 XNLI's single Locality), then what the paper leaves out when runs have it: the seen / held-out CLG
 averages of MPN trained on some languages, and CLG on translated rephrases. Values in percent with
@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.metrics import Metric, table_columns
-from harness.results import load_result, write_text
-from xfever.errors import XfeverError
+from harness.report.metrics import Metric, table_columns
+from harness.report.results import load_result, write_text
+from common.errors import ToolkitError
 
 ORIGINAL = "Original model"
 SEEN, HELD_OUT = "seen", "held-out"
@@ -53,14 +53,14 @@ def collect(
     run_dirs: Sequence[str | Path], *, compare_paper: bool = False, table: int | None = None
 ) -> Board:
     if not run_dirs:
-        raise XfeverError("leaderboard: no run folders given")
+        raise ToolkitError("leaderboard: no run folders given")
     runs = [(Path(d), load_result(d)) for d in run_dirs]
     langs: list[str] = []
     for _, data in runs:
         langs += [lang for lang in data["dataset"].get("langs", []) if lang not in langs]
     models = {(d["model"].get("id"), d["dataset"].get("id"), _subset(d)) for _, d in runs}
     if len(models) > 1:
-        raise XfeverError(
+        raise ToolkitError(
             f"leaderboard: runs use different models / datasets / subsets {sorted(map(str, models))}"
         )
     names = [data["editor"]["name"] for _, data in runs]
@@ -111,12 +111,12 @@ def _mark_languages(board: Board, runs: list[tuple[Path, dict[str, Any]]]) -> No
 
 def _add_paper_rows(board: Board, runs, names: list[str], table: int | None) -> None:
     """The paper's rows, each right after our row of the same editor (the rest at the end)."""
-    from harness.paper import paper_table_info, table_for
+    from harness.report.paper import paper_table_info, table_for
 
     data = runs[0][1]
     info = paper_table_info(table) if table else table_for(data["dataset"].get("name", ""), _subset(data))
     if info is None:
-        raise XfeverError(
+        raise ToolkitError(
             f"--compare-paper: the paper has no table for dataset {data['dataset'].get('name')!r} "
             f"subset {_subset(data)!r} (use --table 1|2|3)"
         )
@@ -234,7 +234,7 @@ def leaderboard(
     table: int | None = None,
 ) -> dict[str, Path]:
     """Write leaderboard.md, leaderboard.csv and clg_by_language.png into `out_dir`."""
-    from harness.plots import clg_chart
+    from harness.report.plots import clg_chart
 
     board = collect(run_dirs, compare_paper=compare_paper, table=table)
     out = Path(out_dir)

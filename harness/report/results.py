@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.scoring import RowRecords
+from harness.report.scoring import RowRecords
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
@@ -63,7 +63,7 @@ class EvalResult:
 
 def bootstrap_info(config: Any) -> dict[str, Any]:
     """How the `ci` of every metric entry was computed (results.json `bootstrap`)."""
-    from harness.bootstrap import DEFAULT_CONFIDENCE
+    from harness.report.bootstrap import DEFAULT_CONFIDENCE
 
     return {
         "method": "percentile bootstrap over rows",
@@ -148,17 +148,17 @@ def write_result(run_dir: str | Path, result: EvalResult) -> Path:
 
 def load_result(run_dir: str | Path) -> dict[str, Any]:
     """results.json of a run folder, as a dict (for leaderboards)."""
-    from xfever.errors import XfeverError
+    from common.errors import ToolkitError
 
     path = Path(run_dir) / RESULTS_FILE
     if not path.is_file():
-        raise XfeverError(f"{run_dir}: no {RESULTS_FILE} (not a finished harness run)")
+        raise ToolkitError(f"{run_dir}: no {RESULTS_FILE} (not a finished harness run)")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise XfeverError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+        raise ToolkitError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
     if data.get("schema_version") != SCHEMA_VERSION:
-        raise XfeverError(
+        raise ToolkitError(
             f"{path}: field 'schema_version': {data.get('schema_version')!r}, expected {SCHEMA_VERSION}"
         )
     return data

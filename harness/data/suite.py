@@ -1,6 +1,6 @@
 """The evaluation suite: what an editing run reads, whatever dataset it came from.
 
-Loaders (`harness.data` for XFEVER, `harness.xnli` for XNLI) produce an `EvalSuite`; the protocol,
+Loaders (`harness.data.xfever` for XFEVER, `harness.data.xnli` for XNLI) produce an `EvalSuite`; the protocol,
 editors and metrics read only these types. Texts are tuples of one (claim) or two (premise,
 hypothesis) segments, so that pair tasks are encoded as pairs by the tokenizer.
 """

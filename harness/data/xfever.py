@@ -14,9 +14,9 @@ import random
 from pathlib import Path
 from typing import Any
 
-from harness.suite import EditRow, EvalSuite, Example
+from harness.data.suite import EditRow, EvalSuite, Example
 from xfever import schema
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +27,9 @@ def load_split(dataset: str, config: str, split: str, revision: str | None = Non
 
     configs = config_names(dataset, revision)
     if config not in configs:
-        raise XfeverError(f"dataset {dataset}: no config {config!r} (split {split!r} needed); has {configs}")
+        raise ToolkitError(f"dataset {dataset}: no config {config!r} (split {split!r} needed); has {configs}")
     if not _has_split(dataset, config, split, revision):
-        raise XfeverError(f"dataset {dataset}: config {config!r} has no split {split!r}")
+        raise ToolkitError(f"dataset {dataset}: config {config!r} has no split {split!r}")
     # One split's file only: the splits of a language config (edit, rephrases) have different
     # columns, and `datasets` prepares every split of a config it loads.
     files = {split: schema.parquet_path(config, split)}
@@ -39,7 +39,7 @@ def load_split(dataset: str, config: str, split: str, revision: str | None = Non
             dataset, config, split=split, revision=revision, data_files=files, download_mode=mode
         )
     except (ValueError, KeyError, FileNotFoundError) as exc:
-        raise XfeverError(
+        raise ToolkitError(
             f"dataset {dataset}: config {config!r} split {split!r}: cannot load ({exc})"
         ) from exc
 
@@ -56,7 +56,7 @@ def config_names(dataset: str, revision: str | None = None) -> list[str]:
     try:
         return list(datasets.get_dataset_config_names(dataset, revision=revision))
     except Exception as exc:  # datasets raises several types for "not a dataset"
-        raise XfeverError(f"dataset {dataset}: cannot read its configs ({exc})") from exc
+        raise ToolkitError(f"dataset {dataset}: cannot read its configs ({exc})") from exc
 
 
 def _has_split(dataset: str, config: str, split: str, revision: str | None) -> bool:
@@ -78,7 +78,7 @@ def _sample(rows: list[Example], size: int, seed: int) -> tuple[Example, ...]:
 def _check_columns(ds: Any, dataset: str, config: str, split: str, needed: tuple[str, ...]) -> None:
     missing = [c for c in needed if c not in ds.column_names]
     if missing:
-        raise XfeverError(
+        raise ToolkitError(
             f"dataset {dataset}: config {config!r} split {split!r}: missing column(s) {missing}"
         )
 
@@ -142,7 +142,7 @@ def _choose_langs(dataset: str, available: list[str], langs: Any) -> list[str]:
         return ordered + sorted(set(available) - set(ordered))
     missing = [lang for lang in langs if lang not in available]
     if missing:
-        raise XfeverError(
+        raise ToolkitError(
             f"--langs: dataset {dataset} has no config(s) {missing} (split 'edit'); has {available}"
         )
     return list(langs)
@@ -196,7 +196,7 @@ def _check_build_version(dataset: str) -> None:
     try:
         record = json.loads(build.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise XfeverError(f"{build}: not readable JSON ({exc})") from None
+        raise ToolkitError(f"{build}: not readable JSON ({exc})") from None
     schema.check_schema_version(record, str(build))
 
 

@@ -3,7 +3,7 @@
 Both runs must have scored the same rows (same dataset revision, edit rows and locality sets); each
 metric is compared on its per-row values from rows.parquet (one value per row, as for the intervals
 in results.json: a locality row's mean over folders, a CLG average's mean over languages). The delta
-is B minus A; the p-value tests "no difference", two-sided (harness.bootstrap.paired_bootstrap).
+is B minus A; the p-value tests "no difference", two-sided (harness.report.bootstrap.paired_bootstrap).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.bootstrap import DEFAULT_RESAMPLES
-from harness.results import ROWS_FILE, SCHEMA_VERSION, load_result, provenance, write_text
-from harness.scoring import COLUMNS, RowRecords, metric_keys, row_scores
-from xfever.errors import XfeverError
+from harness.report.bootstrap import DEFAULT_RESAMPLES
+from harness.report.results import ROWS_FILE, SCHEMA_VERSION, load_result, provenance, write_text
+from harness.report.scoring import COLUMNS, RowRecords, metric_keys, row_scores
+from common.errors import ToolkitError
 
 COMPARE_JSON, COMPARE_MD = "compare.json", "compare.md"
 SKIPPED = ("patch_num", "edit_success")  # a count, and edit-time steps that differ between runs
@@ -27,11 +27,11 @@ def load_rows(run_dir: str | Path) -> RowRecords:
 
     path = Path(run_dir) / ROWS_FILE
     if not path.is_file():
-        raise XfeverError(f"{run_dir}: no {ROWS_FILE} (not a finished harness run)")
+        raise ToolkitError(f"{run_dir}: no {ROWS_FILE} (not a finished harness run)")
     frame = pd.read_parquet(path)
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
-        raise XfeverError(f"{path}: missing column(s) {missing}")
+        raise ToolkitError(f"{path}: missing column(s) {missing}")
     return RowRecords(*(frame[c].tolist() for c in COLUMNS))
 
 
@@ -39,13 +39,13 @@ def compare_runs(
     run_a: str | Path, run_b: str | Path, *, n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0
 ) -> dict[str, Any]:
     """{metric: a, b, delta (B - A), ci of the delta, p_value, n_rows} for the metrics both runs have."""
-    from harness.bootstrap import paired_bootstrap
+    from harness.report.bootstrap import paired_bootstrap
 
     data = {name: load_result(run) for name, run in (("a", run_a), ("b", run_b))}
     rows = {"a": load_rows(run_a), "b": load_rows(run_b)}
     revisions = {name: (d["dataset"].get("id"), d["dataset"].get("revision")) for name, d in data.items()}
     if revisions["a"][1] != revisions["b"][1]:
-        raise XfeverError(
+        raise ToolkitError(
             f"compare: the runs used different datasets "
             f"({run_a}: {revisions['a']}, {run_b}: {revisions['b']})"
         )
@@ -61,7 +61,7 @@ def compare_runs(
         a, b = (row_scores(rows[n], "edited", keys) for n in ("a", "b"))
         if set(a) != set(b):
             only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
-            raise XfeverError(
+            raise ToolkitError(
                 f"compare: metric {key!r}: the runs scored different rows ({len(a)} in {run_a}, {len(b)} "
                 f"in {run_b}; e.g. only in A: {only_a[:3]}, only in B: {only_b[:3]}); compare runs on "
                 "the same rows (same dataset, --max-edits, --subset, --langs)"
@@ -77,7 +77,7 @@ def compare_runs(
             "n_rows": test.n_rows,
         }
     if not metrics:
-        raise XfeverError(f"compare: {run_a} and {run_b} have no metric in common")
+        raise ToolkitError(f"compare: {run_a} and {run_b} have no metric in common")
     return {
         "schema_version": SCHEMA_VERSION,
         "run_a": _describe(run_a, data["a"]),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class XfeverError(Exception):
+class ToolkitError(Exception):
     """A user-facing error: the message names the file, line and field (or setting) at fault."""
 
 

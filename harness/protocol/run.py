@@ -13,26 +13,26 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import EvalConfig
-from harness.data import suite_summary
+from harness.data.xfever import suite_summary
 from harness.editors.base import LAST_FFN, Memory, editor_changes
-from harness.protocol import FolderResult, ProtocolContext, ProtocolError, run_folders
-from harness.results import EvalResult, bootstrap_info, provenance, write_folder, write_result
-from harness.scoring import RowRecords, add_intervals, all_texts, edit_metrics, pooled_metrics, score_rows
-from harness.suite import EvalSuite
-from xfever.errors import XfeverError
+from harness.protocol.folders import FolderResult, ProtocolContext, ProtocolError, run_folders
+from harness.report.results import EvalResult, bootstrap_info, provenance, write_folder, write_result
+from harness.report.scoring import RowRecords, add_intervals, all_texts, edit_metrics, pooled_metrics, score_rows
+from harness.data.suite import EvalSuite
+from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 
 
 def load_suite(config: EvalConfig) -> EvalSuite:
     if config.task == "xnli":
-        from harness.xnli import load_xnli_suite
+        from harness.data.xnli import load_xnli_suite
 
         suite = load_xnli_suite(config.dataset, langs=config.langs, revision=config.dataset_revision)
         return with_nli_memory(suite, config)
     from dataclasses import replace
 
-    from harness.data import load_xfever_suite
+    from harness.data.xfever import load_xfever_suite
 
     suite = load_xfever_suite(
         config.dataset,
@@ -53,8 +53,8 @@ def with_nli_memory(suite: EvalSuite, config: EvalConfig) -> EvalSuite:
     cannot be loaded (offline) falls back to it with a warning. `info["memory_source"]` says which."""
     from dataclasses import replace
 
-    from harness.data import _sample
-    from harness.xnli import MULTINLI_ID, load_multinli_examples
+    from harness.data.xfever import _sample
+    from harness.data.xnli import MULTINLI_ID, load_multinli_examples
 
     fallback = f"locality ({', '.join(suite.locality)}): the memory falls back to the locality set"
     if config.memory_data == "locality":
@@ -62,9 +62,9 @@ def with_nli_memory(suite: EvalSuite, config: EvalConfig) -> EvalSuite:
     source = config.memory_data or MULTINLI_ID
     try:
         rows = load_multinli_examples(source, "train")
-    except XfeverError as exc:
+    except ToolkitError as exc:
         if config.memory_data:
-            raise XfeverError(f"--memory-data: {exc}") from None
+            raise ToolkitError(f"--memory-data: {exc}") from None
         log.warning("T-Patcher memory: %s; using the locality set instead", exc)
         return replace(suite, info={**suite.info, "memory_source": f"{fallback} ({source} not loadable)"})
     memory = _sample(rows, config.memory_size, config.data_seed + 1)
@@ -82,8 +82,8 @@ def choose_path(config: EvalConfig, editor: Any) -> str:
 def evaluate(config: EvalConfig) -> EvalResult:
     """Run the sequential-edit protocol of `config`; write files when `config.out_dir` is set."""
     from harness.editors.registry import load_editor
-    from harness.model import load_classifier
-    from harness.views import make_view
+    from harness.model.loading import load_classifier
+    from harness.model.views import make_view
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -123,7 +123,7 @@ def apply_subset(name: str, suite: EvalSuite, rows: Any, original: RowRecords) -
     """The subset `name` of the edit rows, and the original model's records restricted to it."""
     from dataclasses import replace
 
-    from harness.subsets import select_subset
+    from harness.data.subsets import select_subset
 
     langs = {"reliability": "en"} | {f"clg_{lang}": lang for lang in suite.langs}
     correct: dict[str, dict[str, bool]] = {}
@@ -141,7 +141,7 @@ def _encode(
     view: Any, suite: EvalSuite, rows: Any, config: EvalConfig, model_info: dict, timings: dict
 ) -> Memory:
     """The cached path's one-time encoding (and, on both paths, the memory's [CLS] vectors)."""
-    from harness.encode import warm
+    from harness.model.encode import warm
 
     clock = time.perf_counter()
     # T-Patcher's memory: training rows (XFEVER: a sample of `train`); a suite without one falls
@@ -221,8 +221,8 @@ def _edit_phase(
             )
 
     ctx = ProtocolContext(suite, config.editor, label_ids, config.seed, config.progress, on_folder)
-    if config.out_dir:  # resumable: checkpoints in the run folder (harness.checkpoint)
-        from harness.checkpoint import Checkpointer
+    if config.out_dir:  # resumable: checkpoints in the run folder (harness.protocol.checkpoint)
+        from harness.protocol.checkpoint import Checkpointer
 
         model_revision = result.model.get("revision")
         ctx.checkpoint = Checkpointer(

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.suite import EditRow, EvalSuite, Example
-from xfever.errors import XfeverError
+from harness.data.suite import EditRow, EvalSuite, Example
+from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def load_xnli_suite(
     for lang in chosen:
         texts, _ = _load_pairs(dataset, lang, EDIT_SPLIT, revision)
         if len(texts["text"]) != len(english["text"]):
-            raise XfeverError(
+            raise ToolkitError(
                 f"{dataset}: config '{lang}' split '{EDIT_SPLIT}' has {len(texts['text'])} rows but "
                 f"config '{SOURCE_LANG}' has {len(english['text'])}; XNLI test rows must be parallel"
             )
@@ -129,16 +129,16 @@ def _choose_langs(dataset: str, langs: Sequence[str] | None, revision: str | Non
     try:
         configs = set(get_dataset_config_names(dataset, revision=revision))
     except Exception as err:  # datasets raises several types for a missing repo or folder
-        raise XfeverError(f"{dataset}: cannot list its configs: {err}") from None
+        raise ToolkitError(f"{dataset}: cannot list its configs: {err}") from None
     if SOURCE_LANG not in configs:
-        raise XfeverError(f"{dataset}: no '{SOURCE_LANG}' config (found: {', '.join(sorted(configs))})")
+        raise ToolkitError(f"{dataset}: no '{SOURCE_LANG}' config (found: {', '.join(sorted(configs))})")
     available = [lang for lang in XNLI_LANGS if lang in configs]
     available += sorted(configs - set(XNLI_LANGS) - {SOURCE_LANG, "all_languages"})
     if langs is None:
         return available
     unknown = [lang for lang in langs if lang not in available]
     if unknown:
-        raise XfeverError(
+        raise ToolkitError(
             f"--langs: {', '.join(unknown)} not in {dataset} (available: {', '.join(available)})"
         )
     return list(langs)
@@ -150,17 +150,17 @@ def _load_pairs(
     """Columns `text` (premise, hypothesis), `label` (name, None for -1) and `id`; label names."""
     from datasets import load_dataset
 
-    from harness.data import download_mode
+    from harness.data.xfever import download_mode
 
     where = f"{dataset}" + (f" config '{config}'" if config else "") + f" split '{split}'"
     try:
         mode = download_mode(dataset)
         ds = load_dataset(dataset, config, split=split, revision=revision, download_mode=mode)
     except Exception as err:  # missing repo, config or split: datasets raises several types
-        raise XfeverError(f"{where}: cannot load: {err}") from None
+        raise ToolkitError(f"{where}: cannot load: {err}") from None
     missing = [c for c in ("premise", "hypothesis", "label") if c not in ds.column_names]
     if missing:
-        raise XfeverError(
+        raise ToolkitError(
             f"{where}: missing column(s) {', '.join(missing)} (has {', '.join(ds.column_names)})"
         )
     names = _label_names(ds.features["label"])
@@ -172,7 +172,7 @@ def _load_pairs(
         elif isinstance(value, int) and 0 <= value < len(names):
             labels.append(names[value])
         else:
-            raise XfeverError(
+            raise ToolkitError(
                 f"{where}: row {i}: field 'label' {value!r} is not in 0..{len(names) - 1} or -1"
             )
     ids = list(ds[id_column]) if id_column and id_column in ds.column_names else list(range(len(ds)))
@@ -183,7 +183,7 @@ def _load_pairs(
 def _require_gold(rows: dict[str, list[Any]], dataset: str, config: str, split: str) -> None:
     for i, label in enumerate(rows["label"]):
         if label is None:
-            raise XfeverError(f"{dataset} config '{config}' split '{split}': row {i}: field 'label' is -1")
+            raise ToolkitError(f"{dataset} config '{config}' split '{split}': row {i}: field 'label' is -1")
 
 
 def _label_names(feature: Any) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 
 
 @dataclass
@@ -29,10 +29,10 @@ def parse_label_map(text: str | Mapping[str, int] | None) -> dict[str, int] | No
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, sep, index = part.partition("=")
         if not sep or not name.strip() or not index.strip().lstrip("-").isdigit():
-            raise XfeverError(f"--label-map: {part!r} is not NAME=INDEX (e.g. SUPPORTS=1,REFUTES=0)")
+            raise ToolkitError(f"--label-map: {part!r} is not NAME=INDEX (e.g. SUPPORTS=1,REFUTES=0)")
         mapping[name.strip()] = int(index)
     if not mapping:
-        raise XfeverError("--label-map: empty; expected e.g. SUPPORTS=1,REFUTES=0")
+        raise ToolkitError("--label-map: empty; expected e.g. SUPPORTS=1,REFUTES=0")
     return mapping
 
 
@@ -55,12 +55,12 @@ def match_labels(
         index = wanted.get(name.casefold())
         if index is None:
             hint = "" if label_map else " (name the head with --label-map SUPPORTS=1,REFUTES=0)"
-            raise XfeverError(f"label {name!r} of the dataset is not in {where}{hint}")
+            raise ToolkitError(f"label {name!r} of the dataset is not in {where}{hint}")
         if not 0 <= index < num_labels:
-            raise XfeverError(f"{where}: label {name!r} -> {index}, but the head has {num_labels} logits")
+            raise ToolkitError(f"{where}: label {name!r} -> {index}, but the head has {num_labels} logits")
         ids[name] = index
     if len(set(ids.values())) != len(ids):
-        raise XfeverError(f"{where}: two dataset labels share one logit: {ids}")
+        raise ToolkitError(f"{where}: two dataset labels share one logit: {ids}")
     return ids
 
 
@@ -81,7 +81,7 @@ def load_classifier(
     try:
         config = AutoConfig.from_pretrained(str(model_id), **kwargs)
     except OSError as exc:
-        raise XfeverError(f"--model {model_id}: cannot load a model config ({exc})") from exc
+        raise ToolkitError(f"--model {model_id}: cannot load a model config ({exc})") from exc
     label_ids = match_labels(config, dataset_labels, label_map)
     # fp32 whatever the checkpoint was saved in: transformers 5 loads a bf16/fp16 checkpoint in its
     # own dtype, and the protocol's patches, memory and cached vectors are fp32
@@ -125,7 +125,7 @@ def resolve_device(device: str) -> Any:
     try:
         resolved = torch.device(device)
     except RuntimeError as err:
-        raise XfeverError(f"--device: {err}") from None
+        raise ToolkitError(f"--device: {err}") from None
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise XfeverError("--device cuda: no CUDA device is available")
+        raise ToolkitError("--device cuda: no CUDA device is available")
     return resolved

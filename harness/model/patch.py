@@ -213,7 +213,7 @@ def save_edited(model: nn.Module, out_dir: str | Path, tokenizer: Any = None) ->
         save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
         os.replace(tmp, out / PATCH_FILE)
     meta = {"format": PATCH_FORMAT, "n_patches": n, "layer": "last", "module": "intermediate/output.dense"}
-    meta["reload"] = "harness.patch.load_edited(dir)"
+    meta["reload"] = "harness.model.patch.load_edited(dir)"
     tmp = out / (PATCH_META + ".tmp")
     tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, out / PATCH_META)

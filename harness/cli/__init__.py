@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from xfever.errors import XfeverError
+from common.errors import ToolkitError
 
 CONFIG_KEYS_FROM_FLAGS = {
     "model": "model",
@@ -57,9 +57,9 @@ def _read_config_file(path: str | None) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise XfeverError(f"{path}{line}: not valid YAML ({exc})") from exc
+        raise ToolkitError(f"{path}{line}: not valid YAML ({exc})") from exc
     if not isinstance(data, dict):
-        raise XfeverError(f"{path}: expected a mapping of settings")
+        raise ToolkitError(f"{path}: expected a mapping of settings")
     data = {k.replace("-", "_"): v for k, v in data.items()}
     if "editor_opts" in data:
         data["editor_options"] = data.pop("editor_opts")
@@ -70,7 +70,7 @@ def build_config(ctx: click.Context, params: dict[str, Any]) -> Any:
     """File settings first, then every flag given on the command line (flags win)."""
     from harness.config import EvalConfig
     from harness.editors.options import parse_options
-    from harness.model import parse_label_map
+    from harness.model.loading import parse_label_map
 
     settings = _read_config_file(params["config"])
     for flag, key in CONFIG_KEYS_FROM_FLAGS.items():
@@ -92,17 +92,17 @@ def build_config(ctx: click.Context, params: dict[str, Any]) -> Any:
     _xnli_defaults(ctx, settings)
     for required in ("model", "dataset"):
         if not settings.get(required):
-            raise XfeverError(f"--{required}: required (flag or config file)")
+            raise ToolkitError(f"--{required}: required (flag or config file)")
     try:
         return EvalConfig.from_dict(settings)
     except TypeError as exc:
-        raise XfeverError(f"config: {exc}") from exc
+        raise ToolkitError(f"config: {exc}") from exc
 
 
 def _xnli_defaults(ctx: click.Context, settings: dict[str, Any]) -> None:
     """`--dataset xnli` (not a folder) is facebook/xnli with --task xnli; --task xnli alone loads
     facebook/xnli; XNLI encodes pairs at Table 4's max_length 128 unless --max-length is given."""
-    from harness.xnli import XNLI_ID
+    from harness.data.xnli import XNLI_ID
 
     dataset = settings.get("dataset")
     if dataset in (XNLI_ALIAS, XNLI_ID) and not Path(dataset).is_dir():
@@ -163,15 +163,15 @@ def eval_command(ctx: click.Context, **params: Any) -> None:
     """Run the sequential-edit protocol and write results.json, steps.jsonl, rows.parquet."""
     from dataclasses import replace
 
-    from harness.run import evaluate, run_dir_for
+    from harness.protocol.run import evaluate, run_dir_for
 
     config = build_config(ctx, params)
     if params["quiet"]:  # also the bars and info logs of datasets / transformers
-        from xfever.progress import quiet_libraries
+        from common.progress import quiet_libraries
 
         quiet_libraries()
     run_dir = Path(params["out"]) / params["name"] if params["name"] else run_dir_for(params["out"], config)
-    from harness.checkpoint import prepare_run_dir
+    from harness.protocol.checkpoint import prepare_run_dir
 
     state = prepare_run_dir(run_dir, replace(config, out_dir=str(run_dir)), params["overwrite"])
     if state == "complete":
@@ -185,7 +185,7 @@ def eval_command(ctx: click.Context, **params: Any) -> None:
 
 
 def render_summary(result: Any) -> str:
-    from harness.metrics import metric_for
+    from harness.report.metrics import metric_for
 
     langs = result.dataset.get("langs", [])
     lines = [f"{'metric':<24}{'original':>10}{'edited':>10}{'95 % CI (edited)':>20}{'rows':>8}"]
@@ -207,7 +207,7 @@ def render_summary(result: Any) -> str:
 @click.option("--table", type=click.IntRange(1, 3), help="Paper table to compare with (default: by dataset).")
 def leaderboard_command(run_dirs: tuple[str, ...], out: str, compare_paper: bool, table: int | None) -> None:
     """Render the paper's Table 1 (XFEVER), 2 (XNLI) or 3 (all-wrong subset) from finished runs."""
-    from harness.leaderboard import leaderboard
+    from harness.report.leaderboard import leaderboard
 
     paths = leaderboard(run_dirs, out, compare_paper=compare_paper, table=table)
     click.echo(Path(paths["md"]).read_text(encoding="utf-8"))
@@ -225,7 +225,7 @@ def demo_command(out: str, seed: int, max_edits: int | None, overwrite: bool, qu
     import logging
 
     from harness.demo import STAND_IN_WARNING, next_steps, run_demo
-    from xfever.progress import quiet_libraries
+    from common.progress import quiet_libraries
 
     if quiet:
         quiet_libraries()
@@ -267,8 +267,8 @@ TRAIN_FLAGS = (
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def train_base_command(**params: Any) -> None:
     """Fine-tune the original model (paper Table 4 settings as defaults); keep the best on validation."""
-    from harness.task_data import load_task_data
-    from harness.train_base import TrainSettings, train_classifier
+    from harness.train.data import load_task_data
+    from harness.train.base import TrainSettings, train_classifier
 
     given = {k: params[k] for k in TRAIN_FLAGS if params[k] is not None}
     settings = TrainSettings.for_task(params["task"], progress=not params["quiet"], **given)
@@ -303,10 +303,10 @@ def train_base_command(**params: Any) -> None:
 @click.option("--seed", default=0, show_default=True)
 def compare_command(run_a: str, run_b: str, out: str, n_resamples: int, seed: int) -> None:
     """Per-metric B - A deltas of two runs on the same rows, with paired-bootstrap p-values."""
-    from harness.compare import compare_runs, render_markdown, write_compare
+    from harness.report.compare import compare_runs, render_markdown, write_compare
 
     if n_resamples < 1:
-        raise XfeverError(f"--n-resamples: must be >= 1, got {n_resamples}")
+        raise ToolkitError(f"--n-resamples: must be >= 1, got {n_resamples}")
     report = compare_runs(run_a, run_b, n_resamples=n_resamples, seed=seed)
     paths = write_compare(report, out)
     click.echo(render_markdown(report))
@@ -337,8 +337,8 @@ def compare_command(run_a: str, run_b: str, out: str, n_resamples: int, seed: in
 def reproduce_command(**params: Any) -> None:
     """Run the table's editors (ft, tpatcher, mpn[, mpn-all]) and write it beside the paper's."""
     from harness.editors.options import parse_options
-    from harness.model import parse_label_map
-    from harness.reproduce import reproduce, table_config
+    from harness.model.loading import parse_label_map
+    from harness.protocol.reproduce import reproduce, table_config
 
     settings: dict[str, Any] = {
         "editor_options": parse_options(params["editor_opt"]),
@@ -368,7 +368,7 @@ def reproduce_command(**params: Any) -> None:
 
 
 def _dataset_arg(dataset: str | None) -> str | None:
-    from harness.xnli import XNLI_ID
+    from harness.data.xnli import XNLI_ID
 
     return XNLI_ID if dataset == XNLI_ALIAS and not Path(dataset).is_dir() else dataset
 
@@ -378,13 +378,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="harness", standalone_mode=False)
     except click.exceptions.Abort as exc:
-        if exc.__cause__ is not None and str(exc.__cause__):  # harness.checkpoint.RunInterrupted
+        if exc.__cause__ is not None and str(exc.__cause__):  # harness.protocol.checkpoint.RunInterrupted
             click.echo(f"{exc.__cause__}", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except XfeverError as exc:
+    except ToolkitError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

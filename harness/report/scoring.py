@@ -1,7 +1,7 @@
 """Per-row correctness of a model on the suite, and the pooled metrics computed from it.
 
 Every metric keeps its rows (`RowRecords`: model, folder, metric, row id, correct), written to
-`rows.parquet`, so that confidence intervals (harness.bootstrap) can be computed from the run folder.
+`rows.parquet`, so that confidence intervals (harness.report.bootstrap) can be computed from the run folder.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.suite import EditRow, EvalSuite, Text
+from harness.data.suite import EditRow, EvalSuite, Text
 
 COLUMNS = ("model", "folder", "metric", "row_id", "correct")
 
@@ -176,7 +176,7 @@ def add_intervals(
     `patch_num` (a count) gets none; `edit_success` resamples the edit steps that needed an edit."""
     import numpy as np
 
-    from harness.bootstrap import bootstrap_interval
+    from harness.report.bootstrap import bootstrap_interval
 
     for key, entry in metrics.items():
         if key == "patch_num":

@@ -4,7 +4,7 @@
 smoothing, validation accuracy every `eval_every` steps (default: each epoch), the best checkpoint
 kept. It writes a Hugging Face checkpoint (model + tokenizer), a model card (`README.md`) and
 `train_base.json` with the same facts, atomically: a temporary folder renamed into place. The data
-comes from `harness.task_data`, the card and provenance from `harness.train_card`.
+comes from `harness.train.data`, the card and provenance from `harness.train.card`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.model import resolve_device
-from harness.suite import Example
-from harness.train_card import provenance, render_card
-from xfever.errors import XfeverError
+from harness.model.loading import resolve_device
+from harness.data.suite import Example
+from harness.train.card import provenance, render_card
+from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class TrainSettings:
     def for_task(cls, task: str, **overrides: Any) -> TrainSettings:
         presets = {"fever": cls.fever, "xnli": cls.xnli}
         if task not in presets:
-            raise XfeverError(f"--task: unknown task {task!r}; known: {', '.join(presets)}")
+            raise ToolkitError(f"--task: unknown task {task!r}; known: {', '.join(presets)}")
         return presets[task](**overrides)
 
     def __post_init__(self) -> None:
@@ -72,15 +72,15 @@ class TrainSettings:
         positive |= {"eval_batch_size": self.eval_batch_size}
         for name, value in positive.items():
             if value < 1:
-                raise XfeverError(f"setting {name}: must be >= 1, got {value}")
+                raise ToolkitError(f"setting {name}: must be >= 1, got {value}")
         if self.lr <= 0 or self.weight_decay < 0 or self.warmup_steps < 0:
-            raise XfeverError("settings lr > 0, weight_decay >= 0 and warmup_steps >= 0 are required")
+            raise ToolkitError("settings lr > 0, weight_decay >= 0 and warmup_steps >= 0 are required")
         if not 0 <= self.label_smoothing < 1:
-            raise XfeverError(f"setting label_smoothing: must be in [0, 1), got {self.label_smoothing}")
+            raise ToolkitError(f"setting label_smoothing: must be in [0, 1), got {self.label_smoothing}")
         for name in ("eval_every", "max_steps"):
             value = getattr(self, name)
             if value is not None and value < 1:
-                raise XfeverError(f"setting {name}: must be >= 1 (or unset), got {value}")
+                raise ToolkitError(f"setting {name}: must be >= 1 (or unset), got {value}")
 
 
 @dataclass(frozen=True)
@@ -185,13 +185,13 @@ def load_for_training(model: str | Path, label_names: Sequence[str]) -> tuple[An
         config = AutoConfig.from_pretrained(model)
         tokenizer = AutoTokenizer.from_pretrained(model)
     except (OSError, ValueError) as err:
-        raise XfeverError(f"--model {model}: cannot load: {err}") from None
+        raise ToolkitError(f"--model {model}: cannot load: {err}") from None
     head = {str(name).lower(): int(i) for name, i in (config.label2id or {}).items()}
     named = bool(head) and not all(name.startswith(_DEFAULT_HEAD.lower()) for name in head)
     if named:
         missing = [name for name in label_names if name.lower() not in head]
         if missing:
-            raise XfeverError(
+            raise ToolkitError(
                 f"--model {model}: its head's labels {sorted(config.label2id)} do not include the "
                 f"dataset labels {missing}"
             )
@@ -227,7 +227,7 @@ class _Loop:
     def run(self, train: Sequence[Example], validation: Sequence[Example]) -> dict[str, Any]:
         import torch
 
-        from xfever.progress import progress
+        from common.progress import progress
 
         s = self.settings
         per_epoch = -(-len(train) // s.batch_size)
@@ -247,7 +247,7 @@ class _Loop:
             loss = loss_fn(self.clf(**batch["inputs"]).logits, batch["labels"])
             if not torch.isfinite(loss):
                 bar.close()
-                raise XfeverError(f"training loss became {loss.item()} at step {step + 1}; try a lower --lr")
+                raise ToolkitError(f"training loss became {loss.item()} at step {step + 1}; try a lower --lr")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -328,17 +328,17 @@ def _cpu_copy(state: Mapping[str, Any]) -> dict[str, Any]:
 def _check_out_dir(out_dir: str | Path) -> Path:
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise XfeverError(f"--out {out}: exists and is not an empty folder; choose a new one")
+        raise ToolkitError(f"--out {out}: exists and is not an empty folder; choose a new one")
     return out
 
 
 def _check_examples(rows: Sequence[Example], split: str) -> None:
     if not rows:
-        raise XfeverError(f"{split} data: no examples")
+        raise ToolkitError(f"{split} data: no examples")
     arity = len(rows[0].text)
     for i, row in enumerate(rows):
         if len(row.text) != arity or not 1 <= arity <= 2:
-            raise XfeverError(
+            raise ToolkitError(
                 f"{split} data: row {i} (id {row.id}): field 'text' has {len(row.text)} segments, "
                 f"expected {arity} like the first row (1, or 2 for pairs)"
             )
@@ -347,7 +347,7 @@ def _check_examples(rows: Sequence[Example], split: str) -> None:
 def _check_labels(rows: Sequence[Example], label2id: Mapping[str, int], split: str) -> None:
     for i, row in enumerate(rows):
         if row.label not in label2id:
-            raise XfeverError(
+            raise ToolkitError(
                 f"{split} data: row {i} (id {row.id}): field 'label' {row.label!r} is not one of "
                 f"{sorted(label2id)}"
             )

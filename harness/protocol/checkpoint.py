@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.editors.base import LAST_FFN, Memory, editor_changes
-from harness.protocol import FolderResult
-from harness.scoring import RowRecords
-from xfever.errors import XfeverError
+from harness.protocol.folders import FolderResult
+from harness.report.scoring import RowRecords
+from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ CHECKPOINT_FORMAT = 1
 VOLATILE = ("progress", "out_dir", "checkpoint_every", "cache_dir")
 
 
-class ResumeError(XfeverError):
+class ResumeError(ToolkitError):
     """The run folder holds another run (other settings, model or dataset) or a broken checkpoint."""
 
 
@@ -89,7 +89,7 @@ def prepare_run_dir(run_dir: str | Path, config: Any, overwrite: bool = False) -
 
     A folder with a checkpoint or a complete results.json of other settings is refused, as is a
     non-empty folder that is not a harness run; `overwrite` empties the folder first."""
-    from harness.results import RESULTS_FILE
+    from harness.report.results import RESULTS_FILE
 
     run_dir = Path(run_dir)
     if overwrite and run_dir.exists():
@@ -157,7 +157,7 @@ class Checkpointer:
         model_revision: str | None = None,
         dataset_revision: str | None = None,
     ) -> None:
-        from harness.results import STEPS_FILE
+        from harness.report.results import STEPS_FILE
 
         self.run_dir = Path(run_dir)
         self.dir = self.run_dir / CHECKPOINT_DIR

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.editors.base import LAST_FFN, EditRequest, Memory, editor_changes
-from harness.scoring import RowRecords, score_rows
-from harness.suite import EditRow, EvalSuite
-from xfever.errors import XfeverError
+from harness.report.scoring import RowRecords, score_rows
+from harness.data.suite import EditRow, EvalSuite
+from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 
 
-class ProtocolError(XfeverError):
+class ProtocolError(ToolkitError):
     """An edit failed; the message names dataset config, edit id and editor."""
 
 
@@ -49,7 +49,7 @@ class ProtocolContext:
     progress: bool = True
     on_folder: Callable[[FolderResult], None] | None = None
     timings: dict[str, float] = field(default_factory=dict)
-    checkpoint: Any = None  # harness.checkpoint.Checkpointer: resume from / write checkpoints
+    checkpoint: Any = None  # harness.protocol.checkpoint.Checkpointer: resume from / write checkpoints
 
 
 def split_folders(rows: Sequence[EditRow], folders: int) -> list[list[EditRow]]:
@@ -112,7 +112,7 @@ def run_folders(
 
     With `ctx.checkpoint`, folders and rows done before the last checkpoint are restored, not redone,
     a checkpoint is written every K rows and after each folder, and Ctrl-C raises `RunInterrupted`."""
-    from xfever.progress import progress
+    from common.progress import progress
 
     snapshot = Snapshot(view, editor)
     results: list[FolderResult] = []
@@ -203,7 +203,7 @@ def _edit_one(
     view.reseed(request.seed)
     try:
         record = editor(view, request, memory)
-    except XfeverError as exc:
+    except ToolkitError as exc:
         raise ProtocolError(f"{where}: {exc}") from exc
     except Exception as exc:
         raise ProtocolError(f"{where}: the editor raised {type(exc).__name__}: {exc}") from exc

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harness.train_base import TrainResult
+    from harness.train.base import TrainResult
 
 
 def render_card(result: TrainResult) -> str:
@@ -61,7 +61,7 @@ def provenance(model: str | Path | None = None) -> dict[str, Any]:
     import datetime
 
     from harness import __version__
-    from xfever.provenance import git_sha
+    from common.provenance import git_sha
 
     record: dict[str, Any] = {
         "package_version": __version__,

@@ -76,7 +76,7 @@ def table_for(dataset: str, subset: str | None = None) -> PaperTable | None:
 
 @cache
 def _text() -> str:
-    return files("harness").joinpath(DATA_FILE).read_text(encoding="utf-8")
+    return files("harness.report").joinpath(DATA_FILE).read_text(encoding="utf-8")
 
 
 def _raw() -> dict[str, Any]:

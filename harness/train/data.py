@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.suite import Example
-from xfever.errors import XfeverError
+from harness.data.suite import Example
+from common.errors import ToolkitError
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ def load_fever_examples(dataset: str, split: str, *, revision: str | None = None
     """An XFEVER `en` split (Hub id or local folder) as claim examples; columns per xfever.schema."""
     from datasets import load_dataset
 
-    from harness.data import download_mode
+    from harness.data.xfever import download_mode
     from xfever import schema
 
     where = f"{dataset} config '{schema.SOURCE_LANG}' split '{split}'"
@@ -31,16 +31,16 @@ def load_fever_examples(dataset: str, split: str, *, revision: str | None = None
         mode = download_mode(dataset)
         ds = load_dataset(dataset, schema.SOURCE_LANG, split=split, revision=revision, download_mode=mode)
     except Exception as err:  # missing repo, config or split: datasets raises several types
-        raise XfeverError(f"{where}: cannot load: {err}") from None
+        raise ToolkitError(f"{where}: cannot load: {err}") from None
     missing = [c for c in (schema.ID, schema.LABEL, schema.CLAIM) if c not in ds.column_names]
     if missing:
-        raise XfeverError(f"{where}: missing column(s) {', '.join(missing)}")
+        raise ToolkitError(f"{where}: missing column(s) {', '.join(missing)}")
     columns = ds.select_columns([schema.ID, schema.LABEL, schema.CLAIM]).to_dict()
     rows = zip(columns[schema.ID], columns[schema.LABEL], columns[schema.CLAIM], strict=True)
     examples = []
     for i, (row_id, label, claim) in enumerate(rows):
         if label not in schema.LABELS:
-            raise XfeverError(
+            raise ToolkitError(
                 f"{where}: row {i} (id {row_id}): field 'label' {label!r} not in {schema.LABELS}"
             )
         examples.append(Example(id=str(row_id), text=(claim,), label=label))
@@ -57,12 +57,12 @@ def load_task_data(
 ) -> TaskData:
     """`fever`: XFEVER `en` train / validation of `data`. `xnli`: MultiNLI train (`data`, default
     nyu-mll/multi_nli) and XNLI validation English (`validation_data`, default facebook/xnli)."""
-    from harness import xnli
+    from harness.data import xnli
     from xfever import schema
 
     if task == "fever":
         if data is None:
-            raise XfeverError("--data: required for --task fever (an XFEVER Hub id or folder)")
+            raise ToolkitError("--data: required for --task fever (an XFEVER Hub id or folder)")
         info = {"task": task, "dataset": data, "revision": xnli.dataset_revision(data, revision)}
         info |= {"train": f"{data}:en/train", "validation": f"{data}:en/validation"}
         info["licence"] = "CC BY-SA 3.0 (FEVER, Wikipedia-derived)"
@@ -81,4 +81,4 @@ def load_task_data(
             validation_data, "en", "validation", revision=validation_revision
         )
         return TaskData(train, validation, xnli.NLI_LABELS, info)
-    raise XfeverError(f"--task: unknown task {task!r}; known: fever, xnli")
+    raise ToolkitError(f"--task: unknown task {task!r}; known: fever, xnli")

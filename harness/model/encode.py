@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.suite import Text
+from harness.data.suite import Text
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def warm(
     """Encode every group's texts into the view's cache; return {group: texts encoded now}."""
     import torch
 
-    from xfever.progress import progress as tracked
+    from common.progress import progress as tracked
 
     use_disk = cache_dir is not None and key is not None and all(v is not None for v in key.values())
     encoded: dict[str, int] = {}

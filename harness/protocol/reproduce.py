@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import EvalConfig
-from harness.results import SCHEMA_VERSION, provenance, write_text
-from xfever.errors import XfeverError
+from harness.report.results import SCHEMA_VERSION, provenance, write_text
+from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +31,21 @@ MPN_EDITORS = ("mpn", "mpn-all", "ft-mpn")
 
 def table_editors(table: int) -> tuple[str, ...]:
     """The editors of the paper's rows of `table` (Table 1: ft, tpatcher, mpn, mpn-all; 2, 3: no mpn-all)."""
-    from harness.paper import paper_table
+    from harness.report.paper import paper_table
 
     return tuple(row.editor for row in paper_table(table) if row.editor != "none")
 
 
 def table_config(table: int, model: str, dataset: str | None, **settings: Any) -> EvalConfig:
     """The settings shared by a table's runs (editor set per run)."""
-    from harness.xnli import XNLI_ID
+    from harness.data.xnli import XNLI_ID
 
     if table not in TASKS:
-        raise XfeverError(f"--table: the paper has Tables 1, 2 and 3; got {table}")
+        raise ToolkitError(f"--table: the paper has Tables 1, 2 and 3; got {table}")
     task, subset = TASKS[table]
     if dataset is None:
         if task != "xnli":
-            raise XfeverError(f"--dataset: required for Table {table} (an XFEVER Hub id or folder)")
+            raise ToolkitError(f"--dataset: required for Table {table} (an XFEVER Hub id or folder)")
         dataset = XNLI_ID
     if task == "xnli":
         settings.setdefault("max_length", 128)  # Table 4, XNLI column
@@ -65,8 +65,8 @@ def reproduce(
 
     `train_langs` restricts the MPN editors (mpn, mpn-all) to those languages: the table then also
     reports seen / held-out CLG."""
-    from harness.leaderboard import leaderboard
-    from harness.run import evaluate
+    from harness.report.leaderboard import leaderboard
+    from harness.protocol.run import evaluate
 
     out = Path(out_dir)
     editors = tuple(editors or table_editors(table))
@@ -100,6 +100,6 @@ def reproduce(
 def _prepare(run_dir: Path, overwrite: bool) -> None:
     if run_dir.exists() and any(run_dir.iterdir()):
         if not overwrite:
-            raise XfeverError(f"--out: run folder {run_dir} exists and is not empty (use --overwrite)")
+            raise ToolkitError(f"--out: run folder {run_dir} exists and is not empty (use --overwrite)")
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
