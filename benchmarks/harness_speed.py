@@ -75,8 +75,8 @@ class EditRun:
 
     def edit(self, count: int, *, report: bool = True) -> tuple[float, int]:
         """Up to `count` more edits (rows the model already gets right are skipped); (seconds, steps)."""
-        from harness.protocol.folders import make_request
         from harness.data.suite import EditRow
+        from harness.protocol.folders import make_request
 
         seconds, steps, done = 0.0, 0, 0
         if count <= 0:

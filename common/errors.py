@@ -1,10 +1,23 @@
-"""Errors that the CLI reports as a clear message and a non-zero exit (no traceback)."""
+"""The one error type both packages raise for what a user can fix, and its location helper.
+
+`ToolkitError` is reported by the CLIs as one line (`error: ...`, exit status 1, no traceback);
+`UsageError`, a malformed or contradictory command-line option or setting, exits with status 2 as
+click does for its own usage errors. Messages name the file, line and field (or the option) at fault.
+"""
 
 from __future__ import annotations
 
 
 class ToolkitError(Exception):
     """A user-facing error: the message names the file, line and field (or setting) at fault."""
+
+    exit_code = 1
+
+
+class UsageError(ToolkitError):
+    """An option or setting that cannot be used as given (exit status 2)."""
+
+    exit_code = 2
 
 
 def at(path: object, line: int | None = None, field: str | None = None) -> str:

@@ -1,73 +1,147 @@
-"""Provenance helpers: package version, git SHA, SHA-256 of inputs, atomic writes, timings."""
+"""What produced an output: the toolkit's version and git SHA, the software and hardware, timings.
+
+One implementation for both packages. `git_sha()` is the commit of the *toolkit* (not of whatever
+repository the user runs it from): the `vcs_info` of an install from git (PEP 610
+`direct_url.json`), else the git checkout that an editable install or a source tree points at, and
+only when that checkout's top folder is the toolkit's own (a wheel installed into a virtualenv that
+lives inside a user's repository records no SHA rather than the user's).
+"""
 
 from __future__ import annotations
 
-import hashlib
+import datetime
 import json
-import os
+import platform
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
+
+DISTRIBUTION = "xfever"  # the one distribution that ships common, xfever and harness
+_PACKAGES = (
+    "torch", "transformers", "tokenizers", "datasets", "pyarrow", "huggingface_hub", "numpy",
+    "ctranslate2", "ray",
+)  # fmt: skip
 
 
+@cache
 def package_version() -> str:
-    from xfever import __version__
+    """The installed distribution's version (one version string for both CLIs and every output)."""
+    from importlib import metadata
 
-    return __version__
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0+unknown"
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=10, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def _direct_url() -> dict[str, Any]:
+    from importlib import metadata
+
+    try:
+        text = metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return {}
+    try:
+        return json.loads(text) if text else {}
+    except ValueError:
+        return {}
+
+
+def source_tree() -> Path | None:
+    """The folder the toolkit's source was installed from or runs from, if it is a git checkout's top."""
+    url = _direct_url()
+    candidates = []
+    if url.get("url", "").startswith("file://") and url.get("dir_info", {}).get("editable"):
+        candidates.append(Path(unquote(urlparse(url["url"]).path)))
+    candidates.append(Path(__file__).resolve().parent.parent)  # the folder holding common/
+    for folder in candidates:
+        top = _git(folder, "rev-parse", "--show-toplevel")
+        if top and Path(top).resolve() == folder.resolve():
+            return folder
+    return None
 
 
 @cache
 def git_sha() -> str | None:
-    """Commit of the checkout this package runs from (`+dirty` when it has local changes); None if none."""
-    here = Path(__file__).resolve().parent
-    try:
-        sha = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+    """The toolkit's commit, `+dirty` when its checkout has uncommitted changes; None when unknown."""
+    vcs = _direct_url().get("vcs_info") or {}
+    if vcs.get("commit_id"):
+        return str(vcs["commit_id"])
+    folder = source_tree()
+    if folder is None:
         return None
-    return sha + ("+dirty" if dirty else "") if sha else None
+    sha = _git(folder, "rev-parse", "HEAD")
+    if not sha:
+        return None
+    dirty = _git(folder, "status", "--porcelain", "--untracked-files=no")
+    return sha + ("+dirty" if dirty else "")
 
 
-_ENV_PACKAGES = ("torch", "transformers", "ctranslate2", "datasets", "pyarrow", "huggingface_hub")
-
-
-def environment(devices: Iterable[str] = ()) -> dict[str, Any]:
-    """Python, platform, versions of the libraries that shape the output, and the GPU if `devices` (the
-    translators' resolved devices) used one."""
-    import platform
+def _versions() -> dict[str, str | None]:
     from importlib import metadata
 
-    versions = {}
-    for name in _ENV_PACKAGES:
+    versions: dict[str, str | None] = {}
+    for name in _PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
+    return versions
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment(devices: Iterable[str] = ()) -> dict[str, Any]:
+    """Python, platform, CPU, torch threads, library versions, and the GPU (with CUDA and cuDNN
+    versions) when one of `devices` (what actually ran: "cpu", "cuda", "cuda:1") is a GPU."""
+    import os
+
     env: dict[str, Any] = {
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}",
-        "packages": versions,
+        "cpu": _cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "packages": _versions(),
     }
+    try:
+        import torch
+
+        env["torch_threads"] = torch.get_num_threads()
+        env["cuda"] = torch.version.cuda
+    except ImportError:  # pragma: no cover - torch is a core dependency
+        pass
     used = sorted({str(d) for d in devices if str(d).startswith("cuda")})
     if used:
         env["gpu"] = _gpu_name(used[0])
+        try:
+            import torch
+
+            env["cudnn"] = torch.backends.cudnn.version()
+        except (ImportError, RuntimeError):
+            env["cudnn"] = None
     return env
 
 
@@ -80,12 +154,14 @@ def _gpu_name(device: str) -> str:
         return f"unknown ({type(err).__name__}: {err})"
 
 
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def provenance(devices: Iterable[str] = ()) -> dict[str, Any]:
+    """The header every output carries: version, git SHA, creation time, environment."""
+    return {
+        "package_version": package_version(),
+        "git_sha": git_sha(),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "environment": environment(devices),
+    }
 
 
 def public_location(location: str) -> str:
@@ -96,39 +172,8 @@ def public_location(location: str) -> str:
     return location
 
 
-@cache
-def _file_mode() -> int:
-    """Mode of a newly created file under the process umask (mkstemp's 0600 would hide outputs)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over `path` (usual file mode)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, _file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def write_json_atomic(path: str | Path, data: Any) -> None:
-    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
-
-
 class Timings:
-    """Named wall-clock timings in seconds; only build.json holds them (never parquet or the card)."""
+    """Named wall-clock timings in seconds, accumulated per name."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from common.provenance import package_version
+
+__version__ = package_version()  # one version string for both packages: the distribution's
 
 if TYPE_CHECKING:
     from harness.config import EvalConfig

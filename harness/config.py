@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from harness.model.views import DROPOUTS
 from common.errors import ToolkitError
+from harness.model.views import DROPOUTS
 
 
 @dataclass(frozen=True)

@@ -147,9 +147,9 @@ def _built_texts(dataset: Path) -> list[str]:
 
 def train_model(dataset: Path, out: Path, *, seed: int, quiet: bool, epochs: int = 8) -> Path:
     """A tiny BERT stand-in for mBERT, fitted to the train split (not collapsed to one class)."""
-    from harness.train.data import load_fever_examples
     from harness.model.tiny import make_tiny_bert
     from harness.train.base import TrainSettings, train_classifier
+    from harness.train.data import load_fever_examples
 
     base = make_tiny_bert(
         out / "mbert-STAND-IN-untrained",
@@ -337,7 +337,8 @@ def _run_phases(out, quiet, seed, langs, editors, folders, max_edits, epochs) ->
 
 def _describe(out: Path, result: DemoResult, **settings: Any) -> None:
     """demo.json (self-describing record) and DEMO.md (what this folder is), written atomically."""
-    from harness.report.results import provenance, write_text
+    from common.io import write_json_atomic, write_text_atomic
+    from common.provenance import provenance
 
     record = {
         "kind": "xfever-harness offline demo",
@@ -347,10 +348,10 @@ def _describe(out: Path, result: DemoResult, **settings: Any) -> None:
         "provenance": provenance(),
         "result": {k: v for k, v in result.to_dict().items() if k != "out"},
     }
-    write_text(out / DEMO_FILE, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    write_json_atomic(out / DEMO_FILE, record)
     board = (result.leaderboard["md"]).read_text(encoding="utf-8")
     note = f"# Offline demo (stand-in models)\n\n**{STAND_IN_WARNING}**\n\n{board}\n{next_steps()}\n"
-    write_text(out / NOTE_FILE, note)
+    write_text_atomic(out / NOTE_FILE, note)
 
 
 def next_steps() -> str:

@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from common.provenance import package_version
+
+__version__ = package_version()  # one version string for both packages: the distribution's

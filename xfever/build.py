@@ -12,18 +12,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.errors import ToolkitError
+from common.io import write_bytes_atomic, write_json_atomic
+from common.provenance import Timings, environment, git_sha, package_version, public_location
 from xfever import layout, qa, stats
 from xfever.config import BuildConfig
-from common.errors import ToolkitError
-from common.provenance import (
-    Timings,
-    environment,
-    git_sha,
-    package_version,
-    public_location,
-    write_bytes_atomic,
-    write_json_atomic,
-)
 from xfever.schema import BUILD_FILE, CARD_FILE, EDIT_SPLIT, REPHRASE_SPLIT, SCHEMA_VERSION, SOURCE_LANG
 from xfever.shards import LazyTranslator, ShardHook, WorkDir, translate_in_shards
 from xfever.sources import Claim, Source, read_source
@@ -108,7 +101,7 @@ def resolve_models(config: BuildConfig) -> dict[str, tuple[str, str | None]]:
 def model_identities(models: dict[str, tuple[str, str | None]]) -> dict[str, str]:
     """lang -> what decides its translations: a local folder by the SHA-256 of its config, weight and
     tokenizer files (moving the folder changes nothing, replacing the model does), a Hub id as given."""
-    from xfever.translate.revision import folder_sha256
+    from common.identity import folder_sha256
 
     return {
         lang: f"sha256:{folder_sha256(model)}" if Path(model).is_dir() else model

@@ -170,7 +170,7 @@ def pending_record() -> dict[str, Any]:
 
 def write_canonical(path: str | Path, *, repo_id: str = DEFAULT_REPO_ID) -> Path:
     """Write the canonical build's card (DATASET_CARD.md), numbers pending a real run."""
-    from common.provenance import write_text_atomic
+    from common.io import write_text_atomic
 
     write_text_atomic(path, render_card(pending_record(), repo_id=repo_id))
     return Path(path)
@@ -179,7 +179,7 @@ def write_canonical(path: str | Path, *, repo_id: str = DEFAULT_REPO_ID) -> Path
 def rerender(folder: str | Path, *, repo_id: str = DEFAULT_REPO_ID) -> Path:
     """Render `folder`/README.md again from its build.json (after a template change, or for a repo id)."""
     from common.errors import ToolkitError
-    from common.provenance import write_text_atomic
+    from common.io import write_text_atomic
     from xfever.schema import BUILD_FILE, CARD_FILE
 
     source = Path(folder) / BUILD_FILE

@@ -60,7 +60,9 @@ class BuildConfig:
         """Raise ToolkitError on settings that cannot work together; return self."""
         ready = [self.train_file, self.validation_file, self.test_file]
         if self.edit_file is None and any(ready):
-            raise ToolkitError("--train-file/--validation-file/--test-file need --edit-file (ready-made mode)")
+            raise ToolkitError(
+                "--train-file/--validation-file/--test-file need --edit-file (ready-made mode)"
+            )
         if self.edit_file is not None and (self.train or self.dev):
             raise ToolkitError(
                 "give either --train/--dev (split mode) or --edit-file (ready-made mode), not both"

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xfever.card import DEFAULT_REPO_ID
 from common.errors import ToolkitError
+from xfever.card import DEFAULT_REPO_ID
 from xfever.schema import BUILD_FILE, CARD_FILE
 from xfever.validate import validate
 

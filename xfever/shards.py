@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import ToolkitError
-from common.provenance import write_json_atomic
+from common.io import write_json_atomic
 from xfever.translate.base import Translator
 
 log = logging.getLogger(__name__)

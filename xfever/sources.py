@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import ToolkitError, at
-from common.provenance import sha256_file
+from common.identity import COMMIT_SHA, sha256_file
 from xfever.schema import LABELS, NOT_ENOUGH_INFO
-from xfever.translate.revision import COMMIT_SHA
 
 log = logging.getLogger(__name__)
 

@@ -224,8 +224,8 @@ def demo_command(out: str, seed: int, max_edits: int | None, overwrite: bool, qu
     """Offline demo: stand-in models, real build + eval of 5 editors on the bundled FEVER sample."""
     import logging
 
-    from harness.demo import STAND_IN_WARNING, next_steps, run_demo
     from common.progress import quiet_libraries
+    from harness.demo import STAND_IN_WARNING, next_steps, run_demo
 
     if quiet:
         quiet_libraries()
@@ -267,8 +267,8 @@ TRAIN_FLAGS = (
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def train_base_command(**params: Any) -> None:
     """Fine-tune the original model (paper Table 4 settings as defaults); keep the best on validation."""
-    from harness.train.data import load_task_data
     from harness.train.base import TrainSettings, train_classifier
+    from harness.train.data import load_task_data
 
     given = {k: params[k] for k in TRAIN_FLAGS if params[k] is not None}
     settings = TrainSettings.for_task(params["task"], progress=not params["quiet"], **given)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from harness.data.suite import EvalSuite
 from common.errors import ToolkitError
+from harness.data.suite import EvalSuite
 
 SOURCE_LANG = "en"
 CorrectByRow = Mapping[str, Mapping[str, bool]]  # row id -> {"en": bool, "de": bool, ...}

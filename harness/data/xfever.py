@@ -7,16 +7,16 @@ and optionally split `rephrases` (translated rephrases).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import random
 from pathlib import Path
 from typing import Any
 
+from common.errors import ToolkitError
+from common.identity import dataset_revision
 from harness.data.suite import EditRow, EvalSuite, Example
 from xfever import schema
-from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 
@@ -198,27 +198,6 @@ def _check_build_version(dataset: str) -> None:
     except (OSError, ValueError) as exc:
         raise ToolkitError(f"{build}: not readable JSON ({exc})") from None
     schema.check_schema_version(record, str(build))
-
-
-def dataset_revision(dataset: str, requested: str | None) -> str | None:
-    """Hub commit SHA when reachable; for a local folder, the build id or a content hash."""
-    folder = Path(dataset)
-    if folder.is_dir():
-        build = folder / schema.BUILD_FILE
-        digest = hashlib.sha256()
-        if build.is_file():
-            digest.update(build.read_bytes())
-        else:
-            for path in sorted(folder.rglob("*.parquet")):
-                digest.update(str(path.relative_to(folder)).encode() + path.read_bytes())
-        return "sha256:" + digest.hexdigest()[:16]
-    try:
-        from huggingface_hub import HfApi
-
-        return HfApi().dataset_info(dataset, revision=requested).sha
-    except Exception as exc:  # offline or private: keep what was asked for
-        log.warning("dataset %s: could not resolve its revision (%s)", dataset, exc)
-        return requested
 
 
 def suite_summary(suite: EvalSuite) -> dict[str, Any]:

@@ -10,14 +10,13 @@ XNLI is CC BY-NC 4.0: it is loaded, never copied; outputs may carry row ids only
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from harness.data.suite import EditRow, EvalSuite, Example
 from common.errors import ToolkitError
+from common.identity import dataset_revision
+from harness.data.suite import EditRow, EvalSuite, Example
 
 log = logging.getLogger(__name__)
 
@@ -189,20 +188,3 @@ def _require_gold(rows: dict[str, list[Any]], dataset: str, config: str, split: 
 def _label_names(feature: Any) -> tuple[str, ...]:
     names = getattr(feature, "names", None)
     return tuple(names) if names else NLI_LABELS  # integer labels without names: XNLI's order
-
-
-def dataset_revision(dataset: str, revision: str | None = None) -> str | None:
-    """Resolved revision: a local folder's content hash, or the Hub commit SHA (None offline)."""
-    folder = Path(dataset)
-    if folder.is_dir():
-        digest = hashlib.sha256()
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
-            digest.update(path.relative_to(folder).as_posix().encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-        return "sha256:" + digest.hexdigest()[:16]
-    try:
-        from huggingface_hub import HfApi
-
-        return HfApi().dataset_info(dataset, revision=revision).sha
-    except Exception:  # offline or private: the requested revision is what we know
-        return revision

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from harness.editors.memory import Memory
 from harness.data.suite import EditRow, Text
+from harness.editors.memory import Memory
 
 if TYPE_CHECKING:
     from harness.model.views import ModelView

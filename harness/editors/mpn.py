@@ -13,8 +13,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from harness.editors.base import EditRecord, EditRequest, Memory, editor_changes, settings_of
 from common.errors import ToolkitError
+from harness.editors.base import EditRecord, EditRequest, Memory, editor_changes, settings_of
 
 MODES = ("one", "all")
 
@@ -46,7 +46,9 @@ class MultilingualSampler:
         self.langs = tuple(suite.langs)
         missing = sorted(set(self.train_langs or ()) - set(self.langs))
         if missing:
-            raise ToolkitError(f"option train_langs: {missing} not among the dataset's languages {self.langs}")
+            raise ToolkitError(
+                f"option train_langs: {missing} not among the dataset's languages {self.langs}"
+            )
         if hasattr(self.inner, "setup"):
             self.inner.setup(view, suite)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from common.io import torch_save_atomic
 from harness.data.suite import Text
 
 log = logging.getLogger(__name__)
@@ -56,13 +56,8 @@ def warm(
             if path is not None and encoded[name]:
                 unique = list(dict.fromkeys(texts))
                 vectors = torch.stack([view.cache_items()[t] for t in unique]).cpu()
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(path.name + ".tmp")
-                torch.save(
-                    {"key": {**key, "split": name}, "texts": [list(t) for t in unique], "vectors": vectors},
-                    tmp,
-                )
-                os.replace(tmp, path)
+                record = {"key": {**key, "split": name}, "texts": [list(t) for t in unique]}
+                torch_save_atomic(path, record | {"vectors": vectors})
     finally:
         bar.close()
     return encoded

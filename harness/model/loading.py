@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.device import resolve_device
 from common.errors import ToolkitError
+from common.identity import describe_model
 
 
 @dataclass
@@ -92,7 +93,7 @@ def load_classifier(
         param.requires_grad_(False)
     info = {
         "id": str(model_id),
-        "revision": resolve_revision(model_id, config, revision),
+        "revision": model_identity(model_id, config, revision),
         "architecture": type(model).__name__,
         "num_labels": int(config.num_labels),
         "label_ids": label_ids,
@@ -101,31 +102,8 @@ def load_classifier(
     return LoadedModel(model=model, tokenizer=tokenizer, label_ids=label_ids, info=info)
 
 
-def resolve_revision(model_id: str | Path, config: Any, requested: str | None) -> str | None:
-    """Hub commit SHA when known; for a local folder, a content hash of its config and weights."""
-    folder = Path(str(model_id))
-    if folder.is_dir():
-        digest = hashlib.sha256()
-        for path in sorted(folder.iterdir()):
-            if path.suffix in {".json", ".safetensors", ".bin", ".txt"} and path.is_file():
-                digest.update(path.name.encode())
-                with path.open("rb") as handle:
-                    for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
-                        digest.update(chunk)
-        return "sha256:" + digest.hexdigest()[:16]
-    return getattr(config, "_commit_hash", None) or requested
-
-
-def resolve_device(device: str) -> Any:
-    """`auto` (cuda when available), `cpu`, `cuda`, `cuda:1`...; a clear error for a missing GPU."""
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as err:
-        raise ToolkitError(f"--device: {err}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ToolkitError("--device cuda: no CUDA device is available")
-    return resolved
+def model_identity(model_id: str | Path, config: Any = None, requested: str | None = None) -> str | None:
+    """The Hub commit of a model id, or the content hash of a local folder (`common.identity`)."""
+    if Path(str(model_id)).is_dir():
+        return describe_model(model_id).identity
+    return getattr(config, "_commit_hash", None) or describe_model(model_id).identity or requested

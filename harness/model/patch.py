@@ -19,13 +19,13 @@ Saving: `save_edited(model, dir)` writes the original architecture with `save_pr
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from common.io import write_atomic, write_json_atomic
 
 PATCH_FILE = "patches.safetensors"
 PATCH_META = "patches.json"
@@ -209,14 +209,11 @@ def save_edited(model: nn.Module, out_dir: str | Path, tokenizer: Any = None) ->
         bank.commit()
         n = int(bank.keys.shape[0])
         tensors = {"keys": bank.keys, "biases": bank.biases, "values": bank.values}
-        tmp = out / (PATCH_FILE + ".tmp")
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
-        os.replace(tmp, out / PATCH_FILE)
+        cpu = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+        write_atomic(out / PATCH_FILE, lambda tmp: save_file(cpu, str(tmp)))
     meta = {"format": PATCH_FORMAT, "n_patches": n, "layer": "last", "module": "intermediate/output.dense"}
     meta["reload"] = "harness.model.patch.load_edited(dir)"
-    tmp = out / (PATCH_META + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, out / PATCH_META)
+    write_json_atomic(out / PATCH_META, meta)
     return out
 
 

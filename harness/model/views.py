@@ -24,9 +24,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from harness.data.suite import Text
 from harness.model.loading import LoadedModel
 from harness.model.patch import PatchBank, install_patches, last_layer
-from harness.data.suite import Text
 
 DROPOUTS = ("none", "patch", "model")
 

@@ -23,17 +23,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import shutil
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from common.errors import ToolkitError
+from common.io import read_json, torch_save_atomic, write_json_atomic, write_text_atomic
 from harness.editors.base import LAST_FFN, Memory, editor_changes
 from harness.protocol.folders import FolderResult
 from harness.report.scoring import RowRecords
-from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 
@@ -120,15 +120,13 @@ def prepare_run_dir(run_dir: str | Path, config: Any, overwrite: bool = False) -
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ResumeError(f"{path}: cannot read it ({exc}); use --overwrite to start afresh") from exc
+        return read_json(path)
+    except ToolkitError as exc:
+        raise ResumeError(f"{exc}; use --overwrite to start afresh") from None
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_json_atomic(path, data, indent=None)
 
 
 @dataclass
@@ -185,9 +183,8 @@ class Checkpointer:
             self.dir.mkdir(parents=True, exist_ok=True)
         steps = [s for f in (resume.finished if resume else []) for s in f.steps]
         steps += resume.steps if resume else []
-        tmp = self.steps_path.with_name(self.steps_path.name + ".tmp")
-        tmp.write_text("".join(_line(s) for s in steps), encoding="utf-8")
-        os.replace(tmp, self.steps_path)  # drops lines written after the checkpoint
+        # drops lines written after the checkpoint
+        write_text_atomic(self.steps_path, "".join(_line(s) for s in steps))
         self._log = self.steps_path.open("a", encoding="utf-8")
         if resume is None:
             self._commit(0, [], 0.0, None)
@@ -308,9 +305,7 @@ def save_state(path: Path, view: Any, editor: Any, memory: Memory) -> None:
         "rng": rng,
         "editor": getter() if callable(getter) else None,
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    torch_save_atomic(path, state)
 
 
 def load_state(path: Path, view: Any, editor: Any, memory: Memory) -> None:

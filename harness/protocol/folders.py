@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.errors import ToolkitError
+from harness.data.suite import EditRow, EvalSuite
 from harness.editors.base import LAST_FFN, EditRequest, Memory, editor_changes
 from harness.report.scoring import RowRecords, score_rows
-from harness.data.suite import EditRow, EvalSuite
-from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ model too, so the table's "Original model" row needs no run of its own. Run fold
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
@@ -18,9 +17,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.config import EvalConfig
-from harness.report.results import SCHEMA_VERSION, provenance, write_text
 from common.errors import ToolkitError
+from common.io import write_json_atomic
+from common.provenance import provenance
+from harness.config import EvalConfig
+from harness.report.results import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,8 @@ def reproduce(
 
     `train_langs` restricts the MPN editors (mpn, mpn-all) to those languages: the table then also
     reports seen / held-out CLG."""
-    from harness.report.leaderboard import leaderboard
     from harness.protocol.run import evaluate
+    from harness.report.leaderboard import leaderboard
 
     out = Path(out_dir)
     editors = tuple(editors or table_editors(table))
@@ -93,7 +94,7 @@ def reproduce(
         log.info("editor %s: reliability %.4f", editor, result.metric("reliability") or 0.0)
     paths = leaderboard(run_dirs, out, compare_paper=True, table=table)
     paths["record"] = out / RECORD_FILE
-    write_text(paths["record"], json.dumps(record, indent=2, default=str) + "\n")
+    write_json_atomic(paths["record"], record)
     return paths
 
 

@@ -12,14 +12,22 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common.errors import ToolkitError
+from common.provenance import provenance
 from harness.config import EvalConfig
+from harness.data.suite import EvalSuite
 from harness.data.xfever import suite_summary
 from harness.editors.base import LAST_FFN, Memory, editor_changes
 from harness.protocol.folders import FolderResult, ProtocolContext, ProtocolError, run_folders
-from harness.report.results import EvalResult, bootstrap_info, provenance, write_folder, write_result
-from harness.report.scoring import RowRecords, add_intervals, all_texts, edit_metrics, pooled_metrics, score_rows
-from harness.data.suite import EvalSuite
-from common.errors import ToolkitError
+from harness.report.results import EvalResult, bootstrap_info, write_folder, write_result
+from harness.report.scoring import (
+    RowRecords,
+    add_intervals,
+    all_texts,
+    edit_metrics,
+    pooled_metrics,
+    score_rows,
+)
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,15 @@ is B minus A; the p-value tests "no difference", two-sided (harness.report.boots
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from harness.report.bootstrap import DEFAULT_RESAMPLES
-from harness.report.results import ROWS_FILE, SCHEMA_VERSION, load_result, provenance, write_text
-from harness.report.scoring import COLUMNS, RowRecords, metric_keys, row_scores
 from common.errors import ToolkitError
+from common.io import to_json, write_text_atomic
+from common.provenance import provenance
+from harness.report.bootstrap import DEFAULT_RESAMPLES
+from harness.report.results import ROWS_FILE, SCHEMA_VERSION, load_result
+from harness.report.scoring import COLUMNS, RowRecords, metric_keys, row_scores
 
 COMPARE_JSON, COMPARE_MD = "compare.json", "compare.md"
 SKIPPED = ("patch_num", "edit_success")  # a count, and edit-time steps that differ between runs
@@ -124,6 +125,6 @@ def write_compare(report: dict[str, Any], out_dir: str | Path) -> dict[str, Path
     """compare.json and compare.md into `out_dir` (atomically)."""
     out = Path(out_dir)
     paths = {"json": out / COMPARE_JSON, "md": out / COMPARE_MD}
-    write_text(paths["json"], json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
-    write_text(paths["md"], render_markdown(report))
+    write_text_atomic(paths["json"], to_json(report))
+    write_text_atomic(paths["md"], render_markdown(report))
     return paths

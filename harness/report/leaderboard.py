@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.report.metrics import Metric, table_columns
-from harness.report.results import load_result, write_text
 from common.errors import ToolkitError
+from common.io import write_text_atomic
+from harness.report.metrics import Metric, table_columns
+from harness.report.results import load_result
 
 ORIGINAL = "Original model"
 SEEN, HELD_OUT = "seen", "held-out"
@@ -240,7 +241,7 @@ def leaderboard(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"md": out / "leaderboard.md", "csv": out / "leaderboard.csv", "png": out / "clg_by_language.png"}
-    write_text(paths["md"], render_markdown(board))
-    write_text(paths["csv"], render_csv(board))
+    write_text_atomic(paths["md"], render_markdown(board))
+    write_text_atomic(paths["csv"], render_csv(board))
     clg_chart(board.rows, board.langs, paths["png"])
     return paths

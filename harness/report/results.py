@@ -7,15 +7,12 @@ Per-folder files are written as each folder finishes, so a failed run leaves the
 
 from __future__ import annotations
 
-import datetime
 import json
-import os
-import platform
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.io import to_json, write_parquet_atomic, write_text_atomic
 from harness.report.scoring import RowRecords
 
 SCHEMA_VERSION = 1
@@ -75,56 +72,8 @@ def bootstrap_info(config: Any) -> dict[str, Any]:
     }
 
 
-def provenance() -> dict[str, Any]:
-    """Package version, git SHA, library versions, time."""
-    from importlib import metadata
-
-    def version(name: str) -> str | None:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return None
-
-    try:
-        sha = (
-            subprocess.run(
-                ["git", "rev-parse", "HEAD"],
-                cwd=Path(__file__).parent,
-                capture_output=True,
-                text=True,
-                timeout=10,
-            ).stdout.strip()
-            or None
-        )
-    except (OSError, subprocess.SubprocessError):
-        sha = None
-    from harness import __version__
-
-    return {
-        "package_version": __version__,
-        "git_sha": sha,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "libraries": {n: version(n) for n in ("torch", "transformers", "datasets", "xfever")},
-    }
-
-
-def write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_rows(path: Path, rows: RowRecords) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    rows.to_frame().to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
-def _json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    write_parquet_atomic(path, rows.to_frame())
 
 
 def write_folder(run_dir: str | Path, folder: Any, metrics: dict[str, Any], header: dict[str, Any]) -> None:
@@ -133,16 +82,16 @@ def write_folder(run_dir: str | Path, folder: Any, metrics: dict[str, Any], head
     write_rows(base.with_suffix(".rows.parquet"), folder.rows)
     body = {"schema_version": SCHEMA_VERSION, **header, "folder": folder.index, "rows": len(folder.row_ids)}
     body |= {"patches": folder.patches, "seconds": folder.seconds, "metrics": metrics, "steps": folder.steps}
-    write_text(base.with_suffix(".json"), _json(body))
+    write_text_atomic(base.with_suffix(".json"), to_json(body))
 
 
 def write_result(run_dir: str | Path, result: EvalResult) -> Path:
     """results.json, steps.jsonl and rows.parquet; results.json last, so it marks a written run."""
     out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_text(out / STEPS_FILE, "".join(json.dumps(s, default=str) + "\n" for s in result.steps))
+    write_text_atomic(out / STEPS_FILE, "".join(json.dumps(s, default=str) + "\n" for s in result.steps))
     write_rows(out / ROWS_FILE, result.rows)
-    write_text(out / RESULTS_FILE, _json(result.to_dict()))
+    write_text_atomic(out / RESULTS_FILE, to_json(result.to_dict()))
     return out
 
 

@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.model.loading import resolve_device
+from common.device import resolve_device
+from common.errors import ToolkitError
 from harness.data.suite import Example
 from harness.train.card import provenance, render_card
-from common.errors import ToolkitError
 
 log = logging.getLogger(__name__)
 

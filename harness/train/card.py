@@ -58,16 +58,9 @@ def render_card(result: TrainResult) -> str:
 
 def provenance(model: str | Path | None = None) -> dict[str, Any]:
     """Package version, git SHA, time, and for a model its revision and stand-in note if any."""
-    import datetime
+    from common.provenance import provenance as header
 
-    from harness import __version__
-    from common.provenance import git_sha
-
-    record: dict[str, Any] = {
-        "package_version": __version__,
-        "git_sha": git_sha(),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
+    record: dict[str, Any] = header()
     if model is not None:
         record |= _model_revision(model)
     return record

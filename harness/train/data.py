@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.data.suite import Example
 from common.errors import ToolkitError
+from common.identity import dataset_revision
+from harness.data.suite import Example
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def load_task_data(
     if task == "fever":
         if data is None:
             raise ToolkitError("--data: required for --task fever (an XFEVER Hub id or folder)")
-        info = {"task": task, "dataset": data, "revision": xnli.dataset_revision(data, revision)}
+        info = {"task": task, "dataset": data, "revision": dataset_revision(data, revision)}
         info |= {"train": f"{data}:en/train", "validation": f"{data}:en/validation"}
         info["licence"] = "CC BY-SA 3.0 (FEVER, Wikipedia-derived)"
         train = load_fever_examples(data, "train", revision=revision)
@@ -72,9 +73,9 @@ def load_task_data(
     if task == "xnli":
         data = data or xnli.MULTINLI_ID
         validation_data = validation_data or xnli.XNLI_ID
-        info = {"task": task, "dataset": data, "revision": xnli.dataset_revision(data, revision)}
+        info = {"task": task, "dataset": data, "revision": dataset_revision(data, revision)}
         info |= {"train": f"{data}:train", "validation": f"{validation_data}:en/validation"}
-        info["validation_revision"] = xnli.dataset_revision(validation_data, validation_revision)
+        info["validation_revision"] = dataset_revision(validation_data, validation_revision)
         info["licence"] = "MultiNLI: mostly OANC / CC BY-SA 3.0; XNLI: CC BY-NC 4.0"
         train = xnli.load_multinli_examples(data, "train", revision=revision)
         validation = xnli.load_xnli_examples(

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from harness.demo import DEMO_EDITORS, DEMO_FILE, NOTE_FILE, STAND_IN_WARNING, run_demo
 from common.errors import ToolkitError
+from harness.demo import DEMO_EDITORS, DEMO_FILE, NOTE_FILE, STAND_IN_WARNING, run_demo
 
 
 def _check_outputs(result, editors, langs) -> None:

@@ -7,7 +7,12 @@ import time
 import numpy as np
 import pytest
 
-from harness.report.bootstrap import bootstrap_interval, paired_bootstrap, paired_bootstrap_pvalue, resample_means
+from harness.report.bootstrap import (
+    bootstrap_interval,
+    paired_bootstrap,
+    paired_bootstrap_pvalue,
+    resample_means,
+)
 
 
 def rows(n: int, p: float, seed: int = 1) -> np.ndarray:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from common.errors import ToolkitError
 from harness.data.subsets import all_wrong, select_subset
 from harness.data.suite import EditRow, EvalSuite
-from common.errors import ToolkitError
 
 
 def suite() -> EvalSuite:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import ToolkitError
 from harness.data.suite import Example
-from harness.train.data import load_fever_examples, load_task_data
 from harness.model.tiny import make_tiny_bert
 from harness.train.base import RECORD_FILE, TrainSettings, encode, train_classifier
-from common.errors import ToolkitError
+from harness.train.data import load_fever_examples, load_task_data
 
 from .conftest import write_hub_folder
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.train.data import load_task_data
-from harness.data.xnli import load_multinli_examples, load_xnli_examples, load_xnli_suite
 from common.errors import ToolkitError
+from harness.data.xnli import load_multinli_examples, load_xnli_examples, load_xnli_suite
+from harness.train.data import load_task_data
 
 from .conftest import write_hub_folder
 

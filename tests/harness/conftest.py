@@ -167,9 +167,9 @@ def train_tiny_model(dataset: Path, rows: list[dict], base_dir: Path, out_dir: P
 
     Shared by the `tiny_model` fixture and benchmarks/dropout_gap.py, so both measure one model.
     """
-    from harness.train.data import load_fever_examples
     from harness.model.tiny import make_tiny_bert
     from harness.train.base import TrainSettings, train_classifier
+    from harness.train.data import load_fever_examples
 
     texts = [r["input"] for r in rows]
     texts += [pseudo_translate(t, lang) for t in texts for lang in LANGS]

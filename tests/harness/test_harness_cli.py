@@ -8,9 +8,9 @@ import shutil
 import pandas as pd
 import pytest
 
+from common.errors import ToolkitError
 from harness import EvalConfig, evaluate
 from harness.cli import main
-from common.errors import ToolkitError
 
 
 def cli(args: list[str]) -> int:
@@ -143,8 +143,8 @@ class Flaky:
 def test_failing_editor_stops_with_context_and_keeps_finished_folders(
     tmp_path, tiny_model, tiny_xfever, fail, message
 ):
-    from harness.report.results import load_result
     from harness.protocol.run import evaluate as run_eval
+    from harness.report.results import load_result
 
     config = EvalConfig(
         model=str(tiny_model),

@@ -73,8 +73,8 @@ def test_half_precision_checkpoint_loads_in_fp32(tmp_path, tiny_model, loaded_su
 
 
 def test_device_errors_name_the_option(tiny_model, loaded_suite, monkeypatch):
-    from harness.model.loading import load_classifier
     from common.errors import ToolkitError
+    from harness.model.loading import load_classifier
 
     with pytest.raises(ToolkitError, match="--device"):
         load_classifier(str(tiny_model), loaded_suite.label_names, device="gpu7")
@@ -202,8 +202,8 @@ def test_edited_model_saves_and_reloads(tmp_path, tiny_model, loaded_suite):
 def test_memory_grows_with_edits(tiny_model, loaded_suite):
     from harness.editors.base import Memory
     from harness.editors.tpatcher import TPatcher
-    from harness.protocol.folders import make_request
     from harness.model.views import CachedView
+    from harness.protocol.folders import make_request
 
     loaded = load(tiny_model, loaded_suite)
     view = CachedView(loaded)
@@ -221,8 +221,8 @@ def test_empty_memory_holds_the_edits(tiny_model, loaded_suite, path):
     and the earlier edits' vectors join it, so the second edit's memory loss sees the first edit."""
     from harness.editors.base import Memory
     from harness.editors.tpatcher import TPatcher
-    from harness.protocol.folders import make_request
     from harness.model.views import CachedView, FullView
+    from harness.protocol.folders import make_request
 
     loaded = load(tiny_model, loaded_suite)
     view = (CachedView if path == "cached" else FullView)(loaded)

@@ -139,8 +139,8 @@ def test_editing_with_the_int8_search_matches_the_fp32_scan(tiny_model, tiny_xfe
     from harness.data.xfever import load_xfever_suite
     from harness.editors.tpatcher import TPatcher
     from harness.model.loading import load_classifier
-    from harness.protocol.folders import make_request
     from harness.model.views import CachedView
+    from harness.protocol.folders import make_request
 
     suite = load_xfever_suite(str(tiny_xfever))
     runs = []

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from harness import EvalConfig, evaluate
+from harness.cli import main as harness_main
 from harness.protocol import folders as protocol_module
 from harness.protocol.checkpoint import CHECKPOINT_DIR, CHECKPOINT_FILE, RunInterrupted
-from harness.cli import main as harness_main
 
 MAX_EDITS = 10
 EVERY = 2

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from common.errors import ToolkitError
+from common.identity import ModelSource, describe_model, folder_sha256, hub_snapshot_revision
 from xfever.translate import DEFAULT_MODELS, DEFAULT_TARGET_TOKENS, DecodeSettings
 from xfever.translate.batching import length_sorted_batches, max_new_tokens, restore_order
 from xfever.translate.ct2 import conversion_dir
-from xfever.translate.revision import ModelSource, describe_model, folder_sha256, hub_snapshot_revision
 from xfever.translate.targets import resolve_target_token
 
 

@@ -8,9 +8,9 @@ import math
 import pytest
 
 from common.errors import ToolkitError
+from common.identity import folder_sha256
 from xfever.translate import DecodeSettings, Translator, load_translator
 from xfever.translate.ct2 import CONVERSION_RECORD
-from xfever.translate.revision import folder_sha256
 
 ctranslate2 = pytest.importorskip("ctranslate2")
 

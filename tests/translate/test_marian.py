@@ -9,8 +9,8 @@ import pytest
 import transformers
 
 from common.errors import ToolkitError
+from common.identity import folder_sha256
 from xfever.translate import DecodeSettings, Translator, load_translator
-from xfever.translate.revision import folder_sha256
 
 # A cap of about the source length keeps the loops of random weights short (fast tests).
 GREEDY = DecodeSettings(batch_size=4, num_beams=1, max_len_ratio=1.0, max_len_extra=4, device="cpu")

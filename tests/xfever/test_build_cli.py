@@ -43,7 +43,7 @@ def test_small_build_layout_and_qa(built_small: Path, small_edit_file: Path, tmp
         "de": {"edit": 24, "rephrases": 48},
         "zh": {"edit": 24, "rephrases": 48},
     }
-    from common.provenance import sha256_file
+    from common.identity import sha256_file
 
     assert record["inputs"][0]["sha256"] == sha256_file(small_edit_file)
     assert record["engines"]["zh"]["target_token"] == ">>cmn_Hans<<"

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import ToolkitError
 from xfever.build import resolve_models
 from xfever.config import BuildConfig
-from common.errors import ToolkitError
 from xfever.translate.base import DecodeSettings
 
 

@@ -11,10 +11,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from common.device import resolve_device
 from common.errors import ToolkitError
+from common.identity import ModelSource, describe_model
 from xfever.translate.base import DecodeSettings, EngineInfo
 from xfever.translate.batching import decoding_record, map_sorted, max_new_tokens
-from xfever.translate.revision import ModelSource, describe_model
 from xfever.translate.targets import encode_sources, load_tokenizer, resolve_target_token
 
 log = logging.getLogger(__name__)
@@ -48,26 +49,15 @@ def default_cache_dir() -> Path:
     return Path(root) / "ct2"
 
 
-def resolve_device(requested: str, ctranslate2: Any) -> str:
-    if requested not in ("auto", "cpu", "cuda"):
-        raise ToolkitError(f"setting 'device': expected auto, cpu or cuda, got '{requested}'")
-    available = ctranslate2.get_cuda_device_count() > 0
-    if requested == "cuda" and not available:
-        raise ToolkitError("setting 'device': cuda was requested but CTranslate2 sees no CUDA device")
-    if requested == "auto":
-        return "cuda" if available else "cpu"
-    return requested
-
-
 def resolve_precision(requested: str, device: str, ctranslate2: Any) -> str:
     """`auto` -> int8 on cpu, fp16 on cuda; anything the device cannot run is a user error."""
     if requested == "auto":
-        return "fp16" if device == "cuda" else "int8"
+        return "fp16" if device.startswith("cuda") else "int8"
     if requested not in COMPUTE_TYPES:
         raise ToolkitError(
             f"setting 'precision': the ct2 engine takes auto, {', '.join(COMPUTE_TYPES)}; got '{requested}'"
         )
-    supported = ctranslate2.get_supported_compute_types(device)
+    supported = ctranslate2.get_supported_compute_types(device.partition(":")[0])
     if COMPUTE_TYPES[requested] not in supported:
         raise ToolkitError(
             f"setting 'precision': {requested} does not run on {device} here "
@@ -157,7 +147,7 @@ class CT2Translator:
         from transformers import GenerationConfig, MarianConfig
 
         self.settings = settings
-        self.device = resolve_device(settings.device, ctranslate2)
+        self.device = resolve_device(settings.device, ctranslate2.get_cuda_device_count)
         self.precision = resolve_precision(settings.precision, self.device, ctranslate2)
         self.tokenizer = load_tokenizer(model)
         self.target_token = resolve_target_token(lang, str(model), self.tokenizer, target_token)
@@ -170,9 +160,10 @@ class CT2Translator:
         self.model_dir, self.converted_now = convert(
             model, source, quantization, Path(cache_dir) if cache_dir else default_cache_dir()
         )
-        threads = {"intra_threads": _cpu_threads()} if self.device == "cpu" else {}
+        kind, _, index = self.device.partition(":")  # ct2 names the GPU by device_index
+        where = {"intra_threads": _cpu_threads()} if kind == "cpu" else {"device_index": int(index or 0)}
         self.translator = ctranslate2.Translator(
-            str(self.model_dir), device=self.device, compute_type=quantization, **threads
+            str(self.model_dir), device=kind, compute_type=quantization, **where
         )
         self.decode_overrides = dict(decode_overrides or {})
         self.info = self._info(ctranslate2.__version__, source, generation)

@@ -6,10 +6,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from common.device import resolve_device
 from common.errors import ToolkitError
+from common.identity import ModelSource, describe_model
 from xfever.translate.base import DecodeSettings, EngineInfo
 from xfever.translate.batching import decoding_record, map_sorted, max_new_tokens
-from xfever.translate.revision import ModelSource, describe_model
 from xfever.translate.targets import encode_sources, load_tokenizer, resolve_target_token
 
 log = logging.getLogger(__name__)
@@ -18,30 +19,16 @@ DEFAULT_SETTINGS = DecodeSettings()
 _DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 
 
-def resolve_device(requested: str) -> str:
-    """`auto` -> cuda when available, else cpu; an unavailable `cuda` is a user error."""
-    import torch
-
-    if requested not in ("auto", "cpu", "cuda"):
-        raise ToolkitError(f"setting 'device': expected auto, cpu or cuda, got '{requested}'")
-    available = torch.cuda.is_available()
-    if requested == "cuda" and not available:
-        raise ToolkitError("setting 'device': cuda was requested but no CUDA device is available")
-    if requested == "auto":
-        return "cuda" if available else "cpu"
-    return requested
-
-
 def resolve_precision(requested: str, device: str) -> str:
     """`auto` -> fp16 on cuda, fp32 on cpu; fp16 needs cuda (bf16 runs on both)."""
     if requested == "auto":
-        return "fp16" if device == "cuda" else "fp32"
+        return "fp16" if device.startswith("cuda") else "fp32"
     if requested not in _DTYPES:
         raise ToolkitError(
             f"setting 'precision': the transformers engine takes auto, fp32, fp16 or bf16, got "
             f"'{requested}' (int8 variants belong to the ct2 engine)"
         )
-    if requested == "fp16" and device != "cuda":
+    if requested == "fp16" and not device.startswith("cuda"):
         raise ToolkitError("setting 'precision': fp16 needs a CUDA device; use fp32 or bf16 on cpu")
     return requested
 
