@@ -2,7 +2,8 @@
 
 `progress(...)` gives one bar per phase (translation per language, encoding, editing, training):
 with rate and ETA on a terminal; when stderr is not a TTY (CI logs, `nohup`, a pipe) it writes a
-plain line every 10 % of the total or every 30 s instead of carriage-return redraws; disabled
+plain line every 10 % of the total and at least every 30 s while the phase runs, instead of
+carriage-return redraws (rates and ETA count only the work done in this process); disabled
 (`enabled=False`, the CLIs' `--quiet`) it shows nothing. Like tqdm, it writes to stderr: this is the
 progress display, not a result. `quiet_libraries()` silences the bars and info logs of `datasets`,
 `transformers` and `huggingface_hub` (model loading, "Generating ... split") for `--quiet`.
@@ -11,6 +12,7 @@ progress display, not a result. `quiet_libraries()` silences the bars and info l
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
@@ -35,7 +37,13 @@ def _duration(seconds: float) -> str:
 
 
 class LineProgress:
-    """The non-TTY display: `desc: n/total unit (pct) rate, elapsed, ETA` lines, throttled."""
+    """The non-TTY display: `desc: n/total unit (pct) rate, elapsed, ETA` lines, throttled.
+
+    A line comes every `every_fraction` of the total and at least every `every_seconds` while the
+    phase runs, also when no unit finishes in between (a heartbeat thread writes it), so a log never
+    goes quiet for long. Rate and ETA count only the work done in this process: units marked
+    `resumed` (restored from a checkpoint or a previous run's shards) advance the count, not the rate.
+    """
 
     def __init__(
         self,
@@ -48,6 +56,7 @@ class LineProgress:
         every_fraction: float = LOG_EVERY_FRACTION,
         every_seconds: float = LOG_EVERY_SECONDS,
         clock: Any = time.monotonic,
+        heartbeat: bool = True,
     ) -> None:
         if total is None and iterable is not None and hasattr(iterable, "__len__"):
             total = len(iterable)  # type: ignore[arg-type]
@@ -55,18 +64,35 @@ class LineProgress:
         self.stream = stream if stream is not None else sys.stderr
         self.every_fraction, self.every_seconds, self.clock = every_fraction, every_seconds, clock
         self.n = 0
+        self.resumed = 0  # units not done by this process (excluded from rate and ETA)
         self.started = self.last_time = clock()
         self.last_n = 0
         self.closed = False
         self.postfix = ""
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
+        if heartbeat and every_seconds > 0:
+            self._beat = threading.Thread(target=self._heartbeat, name=f"progress {desc}", daemon=True)
+            self._beat.start()
 
-    def update(self, n: int = 1) -> None:
-        self.n += n
-        now = self.clock()
-        step = self.every_fraction * self.total if self.total else None
-        due_count = step is not None and self.n - self.last_n >= max(step, 1)
-        if due_count or now - self.last_time >= self.every_seconds:
-            self._write(now)
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(min(self.every_seconds, 5.0)):
+            with self._lock:
+                now = self.clock()
+                if not self.closed and now - self.last_time >= self.every_seconds:
+                    self._write(now)
+
+    def update(self, n: int = 1, *, resumed: bool = False) -> None:
+        with self._lock:
+            self.n += n
+            if resumed:
+                self.resumed += n
+            now = self.clock()
+            step = self.every_fraction * self.total if self.total else None
+            due_count = step is not None and self.n - self.last_n >= max(step, 1)
+            if due_count or now - self.last_time >= self.every_seconds:
+                self._write(now)
 
     def set_postfix(self, **values: Any) -> None:
         self.postfix = ", ".join(f"{k}={v}" for k, v in values.items())
@@ -77,11 +103,13 @@ class LineProgress:
     def line(self, now: float | None = None) -> str:
         now = self.clock() if now is None else now
         elapsed = max(now - self.started, 1e-9)
-        rate = self.n / elapsed
+        rate = (self.n - self.resumed) / elapsed
         count = f"{self.n}/{self.total}" if self.total else f"{self.n}"
         parts = [f"{self.desc}: {count} {self.unit}"]
         if self.total:
             parts[0] += f" ({100 * self.n / self.total:.0f}%)"
+        if self.resumed:
+            parts[0] += f" ({self.resumed} resumed)"
         parts.append(f"{rate:.2f} {self.unit}/s, elapsed {_duration(elapsed)}")
         if self.total and rate > 0 and self.n < self.total:
             parts.append(f"ETA {_duration((self.total - self.n) / rate)}")
@@ -95,10 +123,12 @@ class LineProgress:
         self.last_time, self.last_n = now, self.n
 
     def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            if self.n != self.last_n or self.n == 0:
-                self._write(self.clock())
+        self._stop.set()
+        with self._lock:
+            if not self.closed:
+                self.closed = True
+                if self.n != self.last_n or self.n == 0:
+                    self._write(self.clock())
 
     def __iter__(self) -> Iterator[Any]:
         try:
@@ -115,13 +145,51 @@ class LineProgress:
         self.close()
 
 
+class BarProgress:
+    """The TTY display: tqdm's bar, with `resumed` units that move the bar but not the rate."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    @property
+    def n(self) -> int:
+        return int(self.bar.n)
+
+    def update(self, n: int = 1, *, resumed: bool = False) -> None:
+        if resumed:  # tqdm's rate is (n - initial) / elapsed: count the restored units as initial
+            self.bar.n += n
+            self.bar.initial += n
+            self.bar.last_print_n = self.bar.n
+            self.bar.refresh()
+        else:
+            self.bar.update(n)
+
+    def set_postfix(self, **values: Any) -> None:
+        self.bar.set_postfix(**values)
+
+    def set_description(self, desc: str) -> None:
+        self.bar.set_description(desc)
+
+    def close(self) -> None:
+        self.bar.close()
+
+    def __iter__(self) -> Iterator[Any]:
+        yield from self.bar
+
+    def __enter__(self) -> BarProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class _NoProgress:
     """The disabled display: counts, shows nothing."""
 
     def __init__(self, iterable: Iterable[Any] | None = None, total: int | None = None) -> None:
         self.iterable, self.total, self.n = iterable, total, 0
 
-    def update(self, n: int = 1) -> None:
+    def update(self, n: int = 1, *, resumed: bool = False) -> None:
         self.n += n
 
     def set_postfix(self, **values: Any) -> None:
@@ -163,7 +231,7 @@ def progress(
         return LineProgress(iterable, total=total, desc=desc, unit=unit, stream=stream)
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, desc=desc, unit=unit, file=stream, dynamic_ncols=True)
+    return BarProgress(tqdm(iterable, total=total, desc=desc, unit=unit, file=stream, dynamic_ncols=True))
 
 
 def quiet_libraries() -> None:

@@ -1,76 +1,195 @@
-"""`EvalConfig`: everything one evaluation run needs, as one frozen, JSON-round-trippable dataclass."""
+"""`EvalConfig`: every setting of one evaluation run, as one frozen, JSON-round-trippable dataclass.
+
+The defaults and help text live here, once: `harness eval` and `harness reproduce` read their options
+from these fields (`common.cli`), `--config FILE.yaml` takes the same keys, and results.json records
+`to_dict()`. The paper's values are the defaults where it has one (protocol: `harness/protocol/`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import dataclasses
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from common.errors import ToolkitError
-from harness.model.views import DROPOUTS
+from common.cli import csv_tuple, setting
+from common.device import DEVICE_HELP
+from common.errors import UsageError
+from harness.data.xnli import XNLI_ID
+
+DROPOUTS = ("none", "patch", "model")
+TASKS = ("xfever", "xnli")
+SUBSETS = ("all-wrong",)
+TASK_MAX_LENGTH = {"xfever": 32, "xnli": 128}  # Table 4
+
+
+def _editor_options(value: Any) -> dict[str, Any]:
+    from harness.editors.options import parse_options
+
+    if isinstance(value, dict):
+        return dict(value)
+    return parse_options([value] if isinstance(value, str) else list(value))
+
+
+def _label_map(value: Any) -> dict[str, int] | None:
+    from harness.model.loading import parse_label_map
+
+    return parse_label_map(value)
 
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """Settings of `harness.evaluate`; defaults are the paper's (protocol.md) where it has one."""
+    """Settings of `harness.evaluate`; each field's help is the CLI's help."""
 
-    model: str
-    dataset: str
-    editor: str = "tpatcher"
-    editor_options: dict[str, Any] = field(default_factory=dict)
-    task: str = "xfever"  # suite loader: xfever | xnli
-    folders: int = 20  # each folder edited from the original model; 1 = one lifelong sequence
-    max_edits: int | None = None  # first N edit rows only (quick runs)
-    seed: int = 0  # every random choice of the editing (per-edit seeds derive from it)
-    langs: tuple[str, ...] | None = None  # CLG languages; None = all in the dataset
-    label_map: dict[str, int] | None = None
-    max_length: int = 32
-    locality_train_size: int = 10_000
-    memory_size: int = 40_000  # training [CLS] vectors in T-Patcher's memory
-    data_seed: int = 0  # fixes the locality-train subset and the memory sample
-    cache: bool = True  # cached-[CLS] path for editors that change only the last FFN
-    dropout: str = "patch"  # none | patch | model (model: full path only)
-    model_revision: str | None = None
-    dataset_revision: str | None = None
-    trust_remote_code: bool = False
-    batch_size: int = 64
-    device: str = "cpu"
-    cache_dir: str | None = None  # on-disk [CLS] vector cache
-    out_dir: str | None = None  # run folder; per-folder results are written there as they finish
-    progress: bool = True
-    checkpoint_every: int = 50  # with out_dir: checkpoint every K edit rows (0: only after each folder)
-    subset: str | None = None  # edit rows chosen from the original model's predictions (all-wrong)
-    memory_data: str | None = None  # XNLI: T-Patcher memory rows (default nyu-mll/multi_nli train)
-    bootstrap_resamples: int = 1000  # 95 % intervals over rows for every metric
-    bootstrap_seed: int = 0
+    model: str = setting(help="Hub id (ID or ID@REVISION) or folder of a sequence classifier.")
+    dataset: str | None = setting(
+        None,
+        help="XFEVER Hub id (ID or ID@REVISION) or folder written by `xfever build`; `xnli` for "
+        "facebook/xnli (the default of --task xnli).",
+        show="required for xfever",
+    )
+    editor: Any = setting(
+        "tpatcher",
+        help="Editor: an alias (none, ft, tpatcher, mpn, mpn-all, ft-mpn), MODULE:OBJECT or FILE.py:OBJECT "
+        "(from Python also an editor object or function).",
+    )
+    editor_options: dict[str, Any] = setting(
+        help="Editor option KEY=VALUE (repeatable; see the editor's settings).",
+        factory=dict,
+        flag="--editor-opt",
+        multiple=True,
+        metavar="KEY=VALUE",
+        parse=_editor_options,
+        aliases=("editor_opt", "editor_opts"),
+    )
+    task: str = setting("xfever", help="Suite: xfever or xnli.", choices=TASKS)
+    folders: int = setting(20, help="Folders edited independently from the original model; 1 = lifelong.")
+    max_edits: int | None = setting(None, help="Only the first N edit rows (quick runs).")
+    seed: int = setting(0, help="Seed of every random choice of the editing.")
+    langs: tuple[str, ...] | None = setting(
+        None, help="CLG languages, comma-separated (default: all in the dataset).", parse=csv_tuple
+    )
+    label_map: dict[str, int] | None = setting(
+        None, help="Dataset labels to logit indices, e.g. SUPPORTS=1,REFUTES=0.", parse=_label_map
+    )
+    max_length: int | None = setting(
+        None, help="Tokens per text; default the task's (Table 4: 32 XFEVER, 128 XNLI).", show="by task"
+    )
+    locality_train_size: int = setting(10_000, help="Rows of the locality-train subset of `train`.")
+    memory_size: int = setting(40_000, help="Training rows in T-Patcher's memory (disjoint from locality).")
+    data_seed: int = setting(0, help="Seed of the locality-train subset and the memory sample.")
+    cache: bool = setting(
+        True, help="The exact cached-[CLS] path for editors that change only the last FFN.", flag="--cache"
+    )
+    dropout: str = setting(
+        "patch", help="Dropout of the editors' training copies: none, patch or model.", choices=DROPOUTS
+    )
+    model_revision: str | None = setting(None, help="Revision of --model (or write ID@REVISION).")
+    dataset_revision: str | None = setting(None, help="Revision of --dataset (or write ID@REVISION).")
+    trust_remote_code: bool = setting(False, help="Allow the model's own code from the Hub to run.")
+    batch_size: int = setting(64, help="Texts per forward pass when encoding and scoring.")
+    device: str = setting("auto", help=DEVICE_HELP)
+    cache_dir: str | None = setting(None, help="On-disk cache of [CLS] vectors, shared between runs.")
+    out_dir: str | None = setting(
+        None, help="Run folder (default runs/EDITOR-fFOLDERS-sSEED).", flag="--out", cli=False
+    )
+    progress: bool = setting(True, help="Progress bars (the CLI's --quiet turns them off).", cli=False)
+    checkpoint_every: int = setting(
+        50, help="Checkpoint every K edit rows (and after each folder); 0: after folders only."
+    )
+    subset: str | None = setting(None, help="Table 3: all-wrong.", choices=SUBSETS)
+    memory_data: str | None = setting(
+        None, help="XNLI: T-Patcher memory rows (default nyu-mll/multi_nli train; 'locality')."
+    )
+    bootstrap_resamples: int = setting(1000, help="Resamples of every metric's 95 % interval.")
+    bootstrap_seed: int = setting(0, help="Seed of the bootstrap intervals.")
 
     def __post_init__(self) -> None:
-        if self.folders < 1:
-            raise ToolkitError(f"--folders: must be >= 1, got {self.folders}")
-        if self.max_edits is not None and self.max_edits < 1:
-            raise ToolkitError(f"--max-edits: must be >= 1, got {self.max_edits}")
+        self._resolve_ids()
+        checks = {
+            "--folders": (self.folders >= 1, "must be >= 1"),
+            "--max-edits": (self.max_edits is None or self.max_edits >= 1, "must be >= 1"),
+            "--max-length": (self.max_length is not None and self.max_length >= 2, "must be >= 2"),
+            "--batch-size": (self.batch_size >= 1, "must be >= 1"),
+            "--checkpoint-every": (self.checkpoint_every >= 0, "must be >= 0"),
+            "--bootstrap-resamples": (self.bootstrap_resamples >= 1, "must be >= 1"),
+            "--locality-train-size": (self.locality_train_size >= 0, "must be >= 0"),
+            "--memory-size": (self.memory_size >= 0, "must be >= 0"),
+        }
+        for flag, (ok, rule) in checks.items():
+            if not ok:
+                value = getattr(self, flag[2:].replace("-", "_"))
+                raise UsageError(f"{flag}: {rule}, got {value}")
         if self.dropout not in DROPOUTS:
-            raise ToolkitError(f"--dropout: expected one of {DROPOUTS}, got {self.dropout!r}")
-        if self.max_length < 2 or self.batch_size < 1:
-            raise ToolkitError("--max-length must be >= 2 and --batch-size >= 1")
-        if self.checkpoint_every < 0:
-            raise ToolkitError(f"--checkpoint-every: must be >= 0, got {self.checkpoint_every}")
-        if self.task not in ("xfever", "xnli"):
-            raise ToolkitError(f"--task: expected xfever or xnli, got {self.task!r}")
-        if self.bootstrap_resamples < 1:
-            raise ToolkitError(f"--bootstrap-resamples: must be >= 1, got {self.bootstrap_resamples}")
+            raise UsageError(f"--dropout: expected one of {DROPOUTS}, got {self.dropout!r}")
+        if self.task not in TASKS:
+            raise UsageError(f"--task: expected xfever or xnli, got {self.task!r}")
+        if self.subset is not None and self.subset not in SUBSETS:
+            raise UsageError(f"--subset: expected one of {SUBSETS}, got {self.subset!r}")
+        if self.langs is not None and not isinstance(self.langs, tuple):
+            object.__setattr__(self, "langs", csv_tuple(self.langs))
+
+    def _resolve_ids(self) -> None:
+        """`--dataset xnli`, `ID@REVISION`, and the task's max_length: resolved once, here."""
+        from pathlib import Path
+
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        if self.dataset == "xnli" and not Path(self.dataset).is_dir():
+            put("dataset", XNLI_ID)
+            put("task", "xnli")
+        if self.dataset is None:
+            if self.task != "xnli":
+                raise UsageError("--dataset: required (an XFEVER Hub id or a folder from `xfever build`)")
+            put("dataset", XNLI_ID)
+        for name in ("model", "dataset"):
+            value, revision = getattr(self, name), getattr(self, f"{name}_revision")
+            if isinstance(value, str) and "@" in value and not Path(value).exists():
+                base, _, rev = value.rpartition("@")
+                if revision is not None and revision != rev:
+                    raise UsageError(f"--{name} {value}: revision {rev!r} but --{name}-revision {revision!r}")
+                put(name, base)
+                put(f"{name}_revision", rev)
+        if self.max_length is None:
+            put("max_length", TASK_MAX_LENGTH.get(self.task, 32))
+
+    @property
+    def editor_name(self) -> str:
+        """The editor as results record it: the alias or import string, or an object's import path."""
+        return editor_name(self.editor)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["editor_options"] = dict(self.editor_options)
+        data["editor"] = self.editor_name
         data["langs"] = list(self.langs) if self.langs is not None else None
-        return data
+        return asdict_safe(data)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvalConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ToolkitError(f"config: unknown setting(s) {unknown}")
+            raise UsageError(f"config: unknown setting(s) {unknown}; known: {sorted(known)}")
         data = dict(data)
         if data.get("langs") is not None:
             data["langs"] = tuple(data["langs"])
         return cls(**data)
+
+    def replace(self, **changes: Any) -> EvalConfig:
+        return dataclasses.replace(self, **changes)
+
+
+def editor_name(editor: Any) -> str:
+    if isinstance(editor, str):
+        return editor
+    target = editor if callable(editor) and hasattr(editor, "__qualname__") else type(editor)
+    return f"{getattr(target, '__module__', '?')}:{getattr(target, '__qualname__', repr(target))}"
+
+
+def asdict_safe(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with dataclass values turned into dicts (JSON-ready)."""
+    return {
+        k: asdict(v) if dataclasses.is_dataclass(v) and not isinstance(v, type) else v
+        for k, v in data.items()
+    }

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common.errors import ToolkitError
+from common.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -216,10 +216,10 @@ def evaluate_editors(
 
 def _check_out(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
-        raise ToolkitError(f"--out: {out} exists and is not a folder")
+        raise UsageError(f"--out: {out} exists and is not a folder")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
-            raise ToolkitError(f"--out: folder {out} exists and is not empty (choose another or --overwrite)")
+            raise UsageError(f"--out: folder {out} exists and is not empty (choose another or --overwrite)")
         shutil.rmtree(out)
 
 

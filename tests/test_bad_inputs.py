@@ -132,8 +132,8 @@ def _bad_kilt(name: str, text: str) -> Callable[[dict], list[str]]:
 def _eval(*extra: str, dataset: str | None = None) -> Callable[[dict], list[str]]:
     def args(w: dict) -> list[str]:
         data = dataset and str(w["tmp"] / dataset) or str(w["dataset"])
-        base = ["eval", "--model", str(w["bert"]), "--dataset", data, "--out", str(w["tmp"] / "runs")]
-        return [*base, "--quiet", "--folders", "1", "--name", "run", *extra]
+        base = ["eval", "--model", str(w["bert"]), "--dataset", data, "--out", str(w["tmp"] / "runs" / "run")]
+        return [*base, "--quiet", "--folders", "1", *extra]
 
     return args
 
@@ -149,7 +149,7 @@ def _other_version(w: dict) -> None:
 
 OUT = lambda w: [w["tmp"] / "out", w["tmp"] / "out.partial"]  # noqa: E731
 NO_INPUT = {"id": "a", "output": [{"answer": "SUPPORTS"}]}
-RUN = lambda w: [w["tmp"] / "runs" / "run" / "results.json"]  # noqa: E731
+RUN = lambda w: [w["tmp"] / "runs" / "run"]  # noqa: E731  (a failed eval leaves no run folder)
 
 CASES = [
     Case("malformed json line", "xfever", _bad_kilt("m.jsonl", _kilt(_rows(2)) + "{not json\n"),

@@ -1,121 +1,52 @@
 """`xfever build | validate | publish`: a thin click layer over xfever.build / validate / publish.
 
-Heavy libraries load inside the commands, so `xfever --help` answers at once. Every ToolkitError is
-shown as `Error: <message>` with exit code 1 (usage errors: 2), without a traceback.
+Heavy libraries load inside the commands, so `xfever --help` answers at once. Options and their
+defaults come from `BuildConfig` and `DecodeSettings` (`common.cli`); errors end as one `error:` line
+with exit status 1 (runtime) or 2 (usage), without a traceback.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from common.errors import ToolkitError
+from common.cli import (
+    Group,
+    apply_quiet,
+    config_option,
+    options,
+    quiet_option,
+    read_config_file,
+    resolve,
+    run,
+    split_settings,
+)
+from common.cli import build as cli_build
+from common.errors import UsageError
+from xfever.config import BuildConfig
+from xfever.schema import DEFAULT_LANGS
+from xfever.translate.base import DecodeSettings
 
 
-def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ToolkitError as err:
-            raise click.ClickException(str(err)) from None
-
-    return wrapper
-
-
-def _pairs(option: str, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    pairs = {}
-    for value in values:
-        lang, sep, target = value.partition("=")
-        if not sep or not lang.strip():
-            raise click.BadParameter(f"expected LANG=VALUE, got {value!r}", param_hint=option)
-        pairs[lang.strip()] = target.strip()
-    return tuple(sorted(pairs.items()))
-
-
-def _langs(value: str) -> tuple[str, ...]:
-    return tuple(lang.strip() for lang in value.split(",") if lang.strip())
-
-
-def _logging(quiet: bool) -> None:
-    logging.basicConfig(
-        level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
-    )
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="xfever")
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="xfever", prog_name="xfever")
 def main() -> None:
     """Build, validate and publish the XFEVER cross-lingual model-editing dataset."""
 
 
 @main.command()
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder (Hub layout).")
-@click.option(
-    "--langs", default="de,fr,es,zh,ar", show_default=True, help="Comma-separated target languages."
-)
-@click.option(
-    "--train", help="Split mode: KILT FEVER train (.jsonl path or Hub id, e.g. facebook/kilt_tasks)."
-)
-@click.option("--dev", help="Split mode: KILT FEVER dev (.jsonl path or Hub id); becomes the test split.")
-@click.option("--split-seed", type=int, default=None, help="Shuffle seed of the split mode (default 42).")
-@click.option("--edit-file", help="Ready-made mode: the edit split (.jsonl).")
-@click.option("--train-file", help="Ready-made mode: the train split (.jsonl).")
-@click.option("--validation-file", help="Ready-made mode: the validation split (.jsonl).")
-@click.option("--test-file", help="Ready-made mode: the test split (.jsonl).")
-@click.option("--model", "models", multiple=True, metavar="LANG=ID_OR_PATH", help="MT model of a language.")
-@click.option(
-    "--target-token",
-    "target_tokens",
-    multiple=True,
-    metavar="LANG=TOKEN",
-    help="Target token of a multi-target model (e.g. zh='>>cmn_Hans<<'); LANG= for none.",
-)
-@click.option(
-    "--engine", type=click.Choice(["transformers", "ct2"]), default="transformers", show_default=True
-)
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option(
-    "--num-beams", type=click.IntRange(min=1), default=None, help="Default: the model's own config."
-)
-@click.option(
-    "--max-len-ratio",
-    type=click.FloatRange(min=0, min_open=True),
-    default=3.0,
-    show_default=True,
-    help="Cap on new tokens per batch: ratio x longest source (tokens) + --max-len-extra.",
-)
-@click.option("--max-len-extra", type=click.IntRange(min=0), default=10, show_default=True)
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option(
-    "--precision",
-    type=click.Choice(["auto", "fp32", "fp16", "bf16", "int8", "int8_float16"]),
-    default="auto",
-    show_default=True,
-)
-@click.option("--translate-rephrases", is_flag=True, help="Also translate the edit rows' English rephrases.")
-@click.option(
-    "--shard-size", type=click.IntRange(min=1), default=512, show_default=True, help="Rows per resume shard."
-)
-@click.option("--overwrite", is_flag=True, help="Replace an output folder holding another build.")
-@click.option("--cache-dir", help="Cache of Hub datasets and converted models.")
-@click.option("--quiet", is_flag=True, help="No progress bars or info logs.")
-@_user_errors
-def build(**opts: Any) -> None:
+@options(BuildConfig)
+@options(DecodeSettings)
+@config_option
+@quiet_option
+def build(config_file: Path | None, quiet: bool, **params: Any) -> None:
     """Build the XFEVER dataset folder."""
     from xfever.build import build as run_build
 
-    _logging(opts["quiet"])
-    if opts["quiet"]:  # the libraries' own bars and info logs ("Loading weights", "Generating ...")
-        from common.progress import quiet_libraries
-
-        quiet_libraries()
-    result = run_build(_build_config(opts))
+    apply_quiet(quiet)  # the libraries' own bars and info logs ("Loading weights", "Generating ...")
+    result = run_build(build_config(params, read_config_file(config_file), config_file, quiet=quiet))
     if result.up_to_date:
         click.echo(f"{result.out} already holds this build (fingerprint {result.fingerprint[:12]})")
         return
@@ -129,47 +60,29 @@ def build(**opts: Any) -> None:
     )
 
 
-def _build_config(opts: dict[str, Any]) -> Any:
-    from xfever.config import DEFAULT_SPLIT_SEED, BuildConfig
-    from xfever.translate.base import DecodeSettings
-
-    decode = DecodeSettings(
-        batch_size=opts["batch_size"],
-        max_len_ratio=opts["max_len_ratio"],
-        max_len_extra=opts["max_len_extra"],
-        num_beams=opts["num_beams"],
-        device=opts["device"],
-        precision=opts["precision"],
-    )
-    langs = _langs(opts["langs"])
+def build_config(
+    params: dict[str, Any],
+    file_settings: dict[str, Any],
+    file_name: Path | None = None,
+    *,
+    quiet: bool = False,
+) -> BuildConfig:
+    """BuildConfig from the flags and a --config file (flat keys, or decoding keys under `decode`)."""
+    nested = file_settings.pop("decode", None) or {}
+    build_file, decode_file, rest = split_settings(file_settings, BuildConfig, DecodeSettings)
+    if rest:
+        raise UsageError(f"--config {file_name}: unknown setting(s) {sorted(rest)}")
+    decode = DecodeSettings(**resolve(DecodeSettings, params, nested | decode_file, file_name=file_name))
+    settings = resolve(BuildConfig, params, build_file, file_name=file_name, extra={"decode": decode})
     # Overrides for languages not built are ignored, so one long list of --model can serve any --langs.
-    models = tuple(p for p in _pairs("--model", opts["models"]) if p[0] in langs)
-    tokens = tuple(p for p in _pairs("--target-token", opts["target_tokens"]) if p[0] in langs)
-    return BuildConfig(
-        out=opts["out"],
-        langs=langs,
-        train=opts["train"],
-        dev=opts["dev"],
-        edit_file=opts["edit_file"],
-        train_file=opts["train_file"],
-        validation_file=opts["validation_file"],
-        test_file=opts["test_file"],
-        split_seed=DEFAULT_SPLIT_SEED if opts["split_seed"] is None else opts["split_seed"],
-        models=models,
-        target_tokens=tokens,
-        engine=opts["engine"],
-        decode=decode,
-        translate_rephrases=opts["translate_rephrases"],
-        shard_size=opts["shard_size"],
-        overwrite=opts["overwrite"],
-        quiet=opts["quiet"],
-        cache_dir=opts["cache_dir"],
-    )
+    langs = settings.get("langs", DEFAULT_LANGS)
+    for key in ("models", "target_tokens"):
+        settings[key] = tuple(p for p in settings.get(key, ()) if p[0] in langs)
+    return cli_build(BuildConfig, settings | {"quiet": quiet})
 
 
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path))
-@_user_errors
 def validate(folder: Path) -> None:
     """Check a build folder: card, configs, files, and load_dataset row counts."""
     from xfever.validate import validate as run_validate
@@ -185,12 +98,11 @@ def validate(folder: Path) -> None:
 @click.option("--repo-id", required=True, help="ORG/NAME of the Hub dataset repo.")
 @click.option("--private", is_flag=True, help="Create the repo private.")
 @click.option("--tag", help="Tag the upload commit (e.g. v1.0).")
-@_user_errors
 def publish(folder: Path, repo_id: str, private: bool, tag: str | None) -> None:
     """Validate FOLDER, upload it to the Hub as a dataset repo in one commit (token: HF login/env)."""
     from xfever.publish import publish as run_publish
 
-    _logging(quiet=False)
+    apply_quiet(False)
     result = run_publish(folder, repo_id, private=private, tag=tag)
     click.echo(
         f"published {result.repo_url} (commit {result.commit}"
@@ -202,7 +114,6 @@ def publish(folder: Path, repo_id: str, private: bool, tag: str | None) -> None:
 @click.argument("folder", type=click.Path(path_type=Path), required=False)
 @click.option("--canonical", type=click.Path(path_type=Path), help="Write the canonical build's card.")
 @click.option("--repo-id", default="ORG/xfever", show_default=True, help="Repo id of the loading snippet.")
-@_user_errors
 def card(folder: Path | None, canonical: Path | None, repo_id: str) -> None:
     """Re-render FOLDER/README.md from FOLDER/build.json, or write the canonical card (--canonical)."""
     from xfever.card import rerender, write_canonical
@@ -213,5 +124,10 @@ def card(folder: Path | None, canonical: Path | None, repo_id: str) -> None:
     click.echo(f"wrote {path}")
 
 
+def cli_main(argv: list[str] | None = None) -> None:
+    """Entry point (`xfever`): one `error:` line and exit status 1 (runtime) or 2 (usage) on errors."""
+    run(main, argv, "xfever")
+
+
 if __name__ == "__main__":
-    main()
+    cli_main()

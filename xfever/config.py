@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from common.errors import ToolkitError
+from common.cli import csv_tuple, setting
+from common.errors import ToolkitError, UsageError
 from xfever.schema import DEFAULT_LANGS, SCHEMA_VERSION, SOURCE_LANG
 from xfever.translate.base import DecodeSettings
 
@@ -17,6 +18,27 @@ DEFAULT_SPLIT_SEED = 42
 DEFAULT_RATIOS: tuple[float, float, float] = (0.8, 0.1, 0.1)
 DEFAULT_SHARD_SIZE = 512
 HUB_FEVER = "facebook/kilt_tasks"
+
+ENGINE_NAMES = ("transformers", "ct2")
+
+
+def parse_pairs(option: str, values: Any) -> tuple[tuple[str, str], ...]:
+    """`("de=PATH", "zh=>>cmn_Hans<<")` or `{"de": PATH}` -> sorted (lang, value) pairs."""
+    if isinstance(values, dict):
+        return tuple(sorted((str(k), str(v)) for k, v in values.items()))
+    pairs = {}
+    for value in [values] if isinstance(values, str) else values:
+        lang, sep, target = str(value).partition("=")
+        if not sep or not lang.strip():
+            raise UsageError(f"{option}: expected LANG=VALUE, got {value!r}")
+        pairs[lang.strip()] = target.strip()
+    return tuple(sorted(pairs.items()))
+
+
+def _floats(value: Any) -> tuple[float, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(float(x) for x in items)
+
 
 # Settings that do not change a single output byte: left out of the fingerprint.
 _NOT_FINGERPRINTED = frozenset({"out", "quiet", "cache_dir"})
@@ -32,25 +54,50 @@ class BuildConfig:
     * ready-made mode: `edit_file` (required) plus optional `train_file`, `validation_file`, `test_file`.
     """
 
-    out: Path
-    langs: tuple[str, ...] = DEFAULT_LANGS
-    train: str | None = None
-    dev: str | None = None
-    edit_file: str | None = None
-    train_file: str | None = None
-    validation_file: str | None = None
-    test_file: str | None = None
-    split_seed: int = DEFAULT_SPLIT_SEED
-    ratios: tuple[float, float, float] = DEFAULT_RATIOS
-    models: tuple[tuple[str, str], ...] = ()  # (lang, model id or path) overrides
-    target_tokens: tuple[tuple[str, str], ...] = ()  # (lang, ">>xx<<") overrides
-    engine: str = "transformers"
-    decode: DecodeSettings = field(default_factory=DecodeSettings)
-    translate_rephrases: bool = False
-    shard_size: int = DEFAULT_SHARD_SIZE
-    overwrite: bool = False
-    quiet: bool = False
-    cache_dir: str | None = None
+    out: Path = setting(help="Output folder (Hub layout); appears only when the build is complete.")
+    langs: tuple[str, ...] = setting(DEFAULT_LANGS, help="Comma-separated target languages.", parse=csv_tuple)
+    train: str | None = setting(
+        None, help="Split mode: KILT FEVER train (.jsonl path or Hub id[@REV], e.g. facebook/kilt_tasks)."
+    )
+    dev: str | None = setting(None, help="Split mode: KILT FEVER dev (.jsonl or Hub id); the test split.")
+    edit_file: str | None = setting(None, help="Ready-made mode: the edit split (.jsonl).")
+    train_file: str | None = setting(None, help="Ready-made mode: the train split (.jsonl).")
+    validation_file: str | None = setting(None, help="Ready-made mode: the validation split (.jsonl).")
+    test_file: str | None = setting(None, help="Ready-made mode: the test split (.jsonl).")
+    split_seed: int = setting(DEFAULT_SPLIT_SEED, help="Shuffle seed of the split mode.")
+    ratios: tuple[float, float, float] = setting(
+        DEFAULT_RATIOS, help="Train / validation / edit shares of the split mode.", parse=_floats
+    )
+    models: tuple[tuple[str, str], ...] = setting(
+        (),
+        help="MT model of a language, LANG=ID_OR_PATH (repeatable) [default: Helsinki-NLP/opus-mt-en-LANG].",
+        flag="--model",
+        multiple=True,
+        metavar="LANG=ID_OR_PATH",
+        parse=lambda v: parse_pairs("--model", v),
+    )
+    target_tokens: tuple[tuple[str, str], ...] = setting(
+        (),
+        help="Target token of a multi-target model, LANG=TOKEN (e.g. zh='>>cmn_Hans<<'); LANG= for none.",
+        flag="--target-token",
+        multiple=True,
+        metavar="LANG=TOKEN",
+        parse=lambda v: parse_pairs("--target-token", v),
+    )
+    engine: str = setting(
+        "transformers", help="Translation engine: transformers or ct2 (extra `fast`).", choices=ENGINE_NAMES
+    )
+    decode: DecodeSettings = setting(
+        help="Decoding settings (their own flags).", factory=DecodeSettings, cli=False
+    )
+    translate_rephrases: bool = setting(False, help="Also translate the edit rows' English rephrases.")
+    shard_size: int = setting(DEFAULT_SHARD_SIZE, help="Rows per resume shard.")
+    overwrite: bool = setting(False, help="Replace an output folder holding another build.")
+    quiet: bool = setting(False, help="No progress bars or info logs.", cli=False)
+    cache_dir: str | None = setting(None, help="Cache of Hub datasets and converted models.")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "out", Path(self.out))
 
     @property
     def mode(self) -> str:
@@ -60,9 +107,7 @@ class BuildConfig:
         """Raise ToolkitError on settings that cannot work together; return self."""
         ready = [self.train_file, self.validation_file, self.test_file]
         if self.edit_file is None and any(ready):
-            raise ToolkitError(
-                "--train-file/--validation-file/--test-file need --edit-file (ready-made mode)"
-            )
+            raise UsageError("--train-file/--validation-file/--test-file need --edit-file (ready-made mode)")
         if self.edit_file is not None and (self.train or self.dev):
             raise ToolkitError(
                 "give either --train/--dev (split mode) or --edit-file (ready-made mode), not both"
@@ -70,7 +115,7 @@ class BuildConfig:
         if self.edit_file is None and self.train is None:
             raise ToolkitError("no source: pass --train PATH_OR_HUBID (split mode) or --edit-file PATH")
         if len(self.ratios) != 3 or any(r <= 0 for r in self.ratios) or sum(self.ratios) > 1 + 1e-9:
-            raise ToolkitError(
+            raise UsageError(
                 f"setting 'ratios': need three positive numbers summing to at most 1, got {self.ratios}"
             )
         if self.shard_size < 1:
@@ -78,7 +123,7 @@ class BuildConfig:
         check_langs(self.langs)
         for lang, _ in (*self.models, *self.target_tokens):
             if lang not in self.langs:
-                raise ToolkitError(
+                raise UsageError(
                     f"--model/--target-token for '{lang}', which is not in --langs {list(self.langs)}"
                 )
         return self
@@ -131,14 +176,14 @@ def check_langs(langs: tuple[str, ...]) -> None:
     import difflib
 
     if not langs:
-        raise ToolkitError("--langs: give at least one target language")
+        raise UsageError("--langs: give at least one target language")
     if len(set(langs)) != len(langs):
-        raise ToolkitError(f"--langs: repeated language in {list(langs)}")
+        raise UsageError(f"--langs: repeated language in {list(langs)}")
     known = _langid_labels()
     for lang in langs:
         if lang == SOURCE_LANG:
-            raise ToolkitError("--langs: 'en' is the source language, it is always in the output")
+            raise UsageError("--langs: 'en' is the source language, it is always in the output")
         if not _LANG_RE.match(lang) or lang not in known:
             close = difflib.get_close_matches(lang, known, n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise ToolkitError(f"--langs: unknown language code '{lang}'{hint}")
+            raise UsageError(f"--langs: unknown language code '{lang}'{hint}")

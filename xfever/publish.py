@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common.errors import ToolkitError
+from common.errors import ToolkitError, UsageError
 from xfever.card import DEFAULT_REPO_ID
 from xfever.schema import BUILD_FILE, CARD_FILE
 from xfever.validate import validate
@@ -52,7 +52,7 @@ def publish(
     from huggingface_hub import HfApi, get_token
 
     if not _REPO_ID.match(repo_id):
-        raise ToolkitError(f"--repo-id: expected ORG/NAME, got {repo_id!r}")
+        raise UsageError(f"--repo-id: expected ORG/NAME, got {repo_id!r}")
     folder = Path(folder)
     validate(folder)
     if api is None:

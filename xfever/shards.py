@@ -147,6 +147,7 @@ def translate_in_shards(
         chunk = list(texts[start : start + shard_size])
         path = work.shard(lang, split, index)
         done = _load_shard(path, chunk)
+        reused = done is not None
         if done is None:
             done = translator.get().translate(chunk)
             if len(done) != len(chunk):
@@ -158,7 +159,7 @@ def translate_in_shards(
             log.debug("%s/%s shard %d: reused", lang, split, index)
         out.extend(done)
         if progress is not None:
-            progress.update(len(chunk))
+            progress.update(len(chunk), resumed=reused)
     return out
 
 

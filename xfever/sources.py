@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common.errors import ToolkitError, at
+from common.errors import ToolkitError, UsageError, at
 from common.identity import COMMIT_SHA, sha256_file
 from xfever.schema import LABELS, NOT_ENOUGH_INFO
 
@@ -176,7 +176,7 @@ def read_hub(repo_id: str, split: str, role: str, *, cache_dir: str | None = Non
         data = datasets.load_dataset(name, HUB_CONFIG, split=split, revision=load_at, cache_dir=cache_dir)
     except Exception as err:  # network, auth, missing repo, nothing cached offline: all user-facing
         hint = "" if hub.HF_HUB_OFFLINE else " (offline with a cached copy? set HF_HUB_OFFLINE=1)"
-        raise ToolkitError(
+        raise UsageError(
             f"--{role}: cannot load {repo_id!r} (config {HUB_CONFIG}, split {split}): {err}{hint}"
         ) from None
     where = f"{name}[{HUB_CONFIG}/{split}]"

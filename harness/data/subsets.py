@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from common.errors import ToolkitError
+from common.errors import UsageError
 from harness.data.suite import EvalSuite
 
 SOURCE_LANG = "en"
@@ -30,10 +30,10 @@ def all_wrong(
     for row in suite.edit:
         correct = correct_by_row.get(row.id)
         if correct is None:
-            raise ToolkitError(f"--subset all-wrong: no original-model predictions for edit row {row.id}")
+            raise UsageError(f"--subset all-wrong: no original-model predictions for edit row {row.id}")
         missing = [lang for lang in run_langs if lang not in correct]
         if missing:
-            raise ToolkitError(
+            raise UsageError(
                 f"--subset all-wrong: edit row {row.id}: no original-model prediction in {', '.join(missing)}"
             )
         if not any(correct[lang] for lang in run_langs):
@@ -48,5 +48,5 @@ SUBSETS: dict[str, Callable[..., EvalSuite]] = {"all-wrong": all_wrong}
 def select_subset(name: str, suite: EvalSuite, correct_by_row: CorrectByRow) -> EvalSuite:
     """Apply the subset called `name`; an unknown name lists the known ones."""
     if name not in SUBSETS:
-        raise ToolkitError(f"--subset: unknown subset {name!r}; known: {', '.join(SUBSETS)}")
+        raise UsageError(f"--subset: unknown subset {name!r}; known: {', '.join(SUBSETS)}")
     return SUBSETS[name](suite, correct_by_row)

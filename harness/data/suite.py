@@ -47,3 +47,16 @@ class EvalSuite:
     locality: dict[str, tuple[Example, ...]]  # e.g. {"train": ..., "test": ...}
     has_rephrases: bool = True  # False for XNLI: no MLG column
     info: dict[str, Any] = field(default_factory=dict)
+    # T-Patcher's memory: unrelated training rows the patches must not fire on (disjoint from the
+    # locality sets where the data allows; `memory_source` says where they come from and how drawn)
+    memory: tuple[Example, ...] = ()
+    memory_source: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready description for results files (ids, revision, sizes, how rows were drawn)."""
+        import json
+
+        info = {"name": self.name, "id": self.dataset_id, "revision": self.dataset_revision, **self.info}
+        info |= {"langs": list(self.langs), "labels": list(self.label_names)}
+        info |= {"memory_rows": len(self.memory), "memory_source": self.memory_source}
+        return json.loads(json.dumps(info, default=str))

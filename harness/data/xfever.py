@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 from pathlib import Path
 from typing import Any
 
-from common.errors import ToolkitError
+from common.errors import ToolkitError, UsageError
 from common.identity import dataset_revision
+from harness.data.sampling import disjoint_draw
 from harness.data.suite import EditRow, EvalSuite, Example
 from xfever import schema
 
@@ -68,13 +68,6 @@ def _has_split(dataset: str, config: str, split: str, revision: str | None) -> b
         return False
 
 
-def _sample(rows: list[Example], size: int, seed: int) -> tuple[Example, ...]:
-    if size <= 0 or size >= len(rows):
-        return tuple(rows)
-    keep = sorted(random.Random(seed).sample(range(len(rows)), size))
-    return tuple(rows[i] for i in keep)
-
-
 def _check_columns(ds: Any, dataset: str, config: str, split: str, needed: tuple[str, ...]) -> None:
     missing = [c for c in needed if c not in ds.column_names]
     if missing:
@@ -101,27 +94,48 @@ def load_xfever_suite(
 ) -> EvalSuite:
     """English edit rows with rephrases and translations, locality train subset and test, memory.
 
-    `seed` fixes the locality-train subset and the memory sample (the editing seed is separate, so
-    that runs with different editing seeds are scored on the same rows).
+    `seed` fixes the locality-train subset and the memory, drawn disjointly from `train` as the
+    reference does (`harness.data.sampling`); the editing seed is separate, so that runs with
+    different editing seeds are scored on the same rows. A dataset without `train` or `test` (built
+    from an `--edit-file` alone) is evaluated without the locality metrics it cannot give, and they
+    are listed under `info["absent"]`.
     """
     name = str(dataset)
     _check_build_version(name)
     cols = (schema.ID, schema.LABEL, schema.CLAIM)
     en = {}
     for split in ("edit", "train", "test"):
+        if split != "edit" and not _has_split(name, schema.SOURCE_LANG, split, revision):
+            continue
         en[split] = load_split(name, schema.SOURCE_LANG, split, revision)
         _check_columns(en[split], name, schema.SOURCE_LANG, split, cols)
     available = [c for c in config_names(name, revision) if c != schema.SOURCE_LANG]
     chosen = _choose_langs(name, available, langs)
     parallel, par_reph = _load_translations(name, chosen, revision)
     edit_rows = _edit_rows(en["edit"], chosen, parallel, par_reph)
-    train = _examples(en["train"])
+    train = _examples(en["train"]) if "train" in en else []
+    local, memory = disjoint_draw(train, [locality_train_size, memory_size], seed)
+    locality = {"train": local} if train else {}
+    if "test" in en:
+        locality["test"] = tuple(_examples(en["test"]))
+    absent = [f"locality_{s}" for s in ("train", "test") if s not in en]
+    if absent:
+        log.warning(
+            "dataset %s has no en/%s split: %s not measured (build it with --train/--dev, or add "
+            "--train-file/--test-file, to have them)",
+            name,
+            " or en/".join(s for s in ("train", "test") if s not in en),
+            " and ".join(absent),
+        )
+    draw = f"{len(local)} locality-train and {len(memory)} memory rows of {len(train)}"
     suite_info = {
         "seed": seed,
         "locality_train_size": locality_train_size,
         "memory_size": memory_size,
-        "rows": {"edit": len(edit_rows), "train": len(train), "test": len(en["test"])},
+        "rows": {"edit": len(edit_rows)} | {s: len(en[s]) for s in ("train", "test") if s in en},
         "translated_rephrases": sorted(par_reph),
+        "absent": absent,
+        "memory_draw": f"disjoint seeded draw from en/train (seed {seed}): {draw}",
     }
     return EvalSuite(
         name="xfever",
@@ -130,9 +144,13 @@ def load_xfever_suite(
         langs=tuple(chosen),
         label_names=_label_names(edit_rows, train),
         edit=tuple(edit_rows),
-        locality={"train": _sample(train, locality_train_size, seed), "test": tuple(_examples(en["test"]))},
+        locality=locality,
         has_rephrases=True,
-        info=suite_info | {"memory": _sample(train, memory_size, seed + 1)},
+        info=suite_info,
+        memory=memory,
+        memory_source=f"en/train: {draw}, drawn disjointly with seed {seed}"
+        if train
+        else "none (no en/train)",
     )
 
 
@@ -142,7 +160,7 @@ def _choose_langs(dataset: str, available: list[str], langs: Any) -> list[str]:
         return ordered + sorted(set(available) - set(ordered))
     missing = [lang for lang in langs if lang not in available]
     if missing:
-        raise ToolkitError(
+        raise UsageError(
             f"--langs: dataset {dataset} has no config(s) {missing} (split 'edit'); has {available}"
         )
     return list(langs)
@@ -198,9 +216,3 @@ def _check_build_version(dataset: str) -> None:
     except (OSError, ValueError) as exc:
         raise ToolkitError(f"{build}: not readable JSON ({exc})") from None
     schema.check_schema_version(record, str(build))
-
-
-def suite_summary(suite: EvalSuite) -> dict[str, Any]:
-    """JSON-ready description of a suite for results files."""
-    info = {k: v for k, v in suite.info.items() if k != "memory"}
-    return json.loads(json.dumps({"id": suite.dataset_id, "revision": suite.dataset_revision, **info}))

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from common.errors import ToolkitError
+from common.errors import ToolkitError, UsageError
 from common.identity import dataset_revision
 from harness.data.suite import EditRow, EvalSuite, Example
 
@@ -137,7 +137,7 @@ def _choose_langs(dataset: str, langs: Sequence[str] | None, revision: str | Non
         return available
     unknown = [lang for lang in langs if lang not in available]
     if unknown:
-        raise ToolkitError(
+        raise UsageError(
             f"--langs: {', '.join(unknown)} not in {dataset} (available: {', '.join(available)})"
         )
     return list(langs)

@@ -14,6 +14,30 @@ one). A class may add optional hooks, called by the protocol when present:
   the exact cached-[CLS] path; anything else, or no attribute, takes the full path.
 
 The protocol asks for an edit only when some example of the (prepared) request is mispredicted.
+An editor returns an `EditRecord` (or a mapping of its fields); anything else stops the run with the
+editor and the edit id named. Two small editors to start from: `examples/editors/`.
+
+What an editor sees: the view (`harness.model.views.ModelView`)
+-------------------------------------------------------------
+- `view.model`: the `transformers` classifier, in eval mode, every parameter frozen
+  (`requires_grad=False`). To train some, set `requires_grad_(True)` on them, and back to False
+  when done (the FT baseline does this with `view.ffn_parameters()`, the last FFN's weights and
+  biases). The harness restores every changed weight at the start of each folder.
+- `view.encode(texts) -> batch`: the inputs of `forward` (token ids on the full path, [CLS]
+  vectors on the cached path); `view.repeat(batch, copies)` repeats each row.
+- `view.forward(batch, train=False) -> Forward(logits, patch_pre)`: logits with gradient;
+  `train=True` applies the run's dropout setting; `patch_pre` holds the patch neurons'
+  pre-activations at [CLS] (batch, patches).
+- `view.vectors(texts) -> (n, hidden)`: the [CLS] inputs to the last FFN (T-Patcher's keys and
+  memory rows), without gradient.
+- `view.predict(texts) -> (n,)`: predicted logit indices in eval mode (CPU tensor).
+- `view.bank`: the patch neurons of the last FFN: `start(key, value_dir, amp)` opens one trainable
+  patch, `commit()` keeps it, `discard()` drops it; `len(view.bank)` counts them.
+- `view.device`, `view.tokenizer`, `view.max_length`, `view.dropout`, `view.path` ("cached" or
+  "full"), `view.reseed(seed)` (the harness calls it with the request's seed before each edit).
+- `request` (`EditRequest`): `texts`, `label` (logit index), `label_name`, `row` (the `EditRow`,
+  with `rephrases` and `parallel` translations), `examples` ((lang, text) pairs), `seed`.
+- `memory` (`Memory`): `vectors` (n, hidden), `add(vectors)`, `top_rows(key, k)`.
 """
 
 from __future__ import annotations
@@ -22,6 +46,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from common.errors import ToolkitError
 from harness.data.suite import EditRow, Text
 from harness.editors.memory import Memory
 
@@ -63,7 +88,7 @@ class EditRecord:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-class EditorError(RuntimeError):
+class EditorError(ToolkitError):
     """An editor failed on an edit (e.g. its loss became NaN)."""
 
 

@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from common.errors import ToolkitError
+from common.errors import UsageError
 from harness.editors.base import EditRecord, EditRequest, Memory, editor_changes, settings_of
 
 MODES = ("one", "all")
@@ -31,7 +31,7 @@ class MultilingualSampler:
 
     def __init__(self, inner: Any, mode: str = "one", train_langs: Sequence[str] | str | None = None) -> None:
         if mode not in MODES:
-            raise ToolkitError(f"option multilingual: expected one of {MODES}, got {mode!r}")
+            raise UsageError(f"option multilingual: expected one of {MODES}, got {mode!r}")
         self.inner = inner
         self.mode = mode
         self.train_langs = parse_langs(train_langs)
@@ -46,9 +46,7 @@ class MultilingualSampler:
         self.langs = tuple(suite.langs)
         missing = sorted(set(self.train_langs or ()) - set(self.langs))
         if missing:
-            raise ToolkitError(
-                f"option train_langs: {missing} not among the dataset's languages {self.langs}"
-            )
+            raise UsageError(f"option train_langs: {missing} not among the dataset's languages {self.langs}")
         if hasattr(self.inner, "setup"):
             self.inner.setup(view, suite)
 

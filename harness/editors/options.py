@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from common.errors import ToolkitError
+from common.errors import ToolkitError, UsageError
 
 
 def parse_value(text: str) -> Any:
@@ -25,7 +25,7 @@ def parse_options(pairs: Iterable[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ToolkitError(f"--editor-opt {pair!r}: expected key=value")
+            raise UsageError(f"--editor-opt {pair!r}: expected key=value")
         options[key.strip().replace("-", "_")] = parse_value(value.strip())
     return options
 
@@ -35,15 +35,15 @@ def build_settings(cls: type, options: Mapping[str, Any], editor: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(options) - set(fields))
     if unknown:
-        raise ToolkitError(f"editor {editor}: unknown option(s) {unknown}; known: {sorted(fields)}")
+        raise UsageError(f"editor {editor}: unknown option(s) {unknown}; known: {sorted(fields)}")
     typed = {}
     for key, value in options.items():
         default = fields[key].default
         if isinstance(default, bool) and not isinstance(value, bool):
-            raise ToolkitError(f"editor {editor}: option {key}: expected true/false, got {value!r}")
+            raise UsageError(f"editor {editor}: option {key}: expected true/false, got {value!r}")
         if isinstance(default, (int, float)) and not isinstance(default, bool):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ToolkitError(f"editor {editor}: option {key}: expected a number, got {value!r}")
+                raise UsageError(f"editor {editor}: option {key}: expected a number, got {value!r}")
             value = type(default)(value) if isinstance(default, float) or float(value).is_integer() else value
         typed[key] = value
     try:

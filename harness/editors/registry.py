@@ -7,10 +7,11 @@ import importlib
 import importlib.util
 import inspect
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common.errors import ToolkitError
+from common.errors import ToolkitError, UsageError
 
 # alias -> (import string, preset options). Presets are overridable by --editor-opt.
 BUILTINS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -28,24 +29,24 @@ def import_object(spec: str) -> Any:
     """`pkg.mod:obj` or `path/to/file.py:obj` -> the object."""
     target, _, name = spec.rpartition(":")
     if not target or not name:
-        raise ToolkitError(f"--editor {spec!r}: expected an alias or MODULE:OBJECT / FILE.py:OBJECT")
+        raise UsageError(f"--editor {spec!r}: expected an alias or MODULE:OBJECT / FILE.py:OBJECT")
     if target.endswith(".py"):
         path = Path(target)
         if not path.is_file():
-            raise ToolkitError(f"--editor {spec!r}: file {path} not found")
+            raise UsageError(f"--editor {spec!r}: file {path} not found")
         module_name = f"harness_user_editor_{abs(hash(str(path.resolve())))}"
         loader = importlib.util.spec_from_file_location(module_name, path)
         if loader is None or loader.loader is None:
-            raise ToolkitError(f"--editor {spec!r}: cannot import {path}")
+            raise UsageError(f"--editor {spec!r}: cannot import {path}")
         module = importlib.util.module_from_spec(loader)
         loader.loader.exec_module(module)
     else:
         try:
             module = importlib.import_module(target)
         except ImportError as exc:
-            raise ToolkitError(f"--editor {spec!r}: cannot import module {target!r} ({exc})") from exc
+            raise UsageError(f"--editor {spec!r}: cannot import module {target!r} ({exc})") from exc
     if not hasattr(module, name):
-        raise ToolkitError(f"--editor {spec!r}: {target} has no object {name!r}")
+        raise UsageError(f"--editor {spec!r}: {target} has no object {name!r}")
     return getattr(module, name)
 
 
@@ -53,34 +54,73 @@ def unknown_alias(name: str) -> ToolkitError:
     close = difflib.get_close_matches(name, BUILTINS, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     known = ", ".join(BUILTINS)
-    return ToolkitError(
+    return UsageError(
         f"--editor {name!r}: unknown editor.{hint} Known: {known}, or MODULE:OBJECT, FILE.py:OBJECT"
     )
 
 
-def load_editor(name: str, options: Mapping[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-    """Build the editor `name` with `options`; return it and its resolved settings (for results)."""
+@dataclass(frozen=True)
+class LoadedEditor:
+    """An editor ready to run, with what results record of it."""
+
+    editor: Any
+    name: str  # the alias or import string (an object's module:qualname)
+    settings: dict[str, Any]
+    changes: str | None  # "last_ffn" lets the harness use the cached path
+    code_sha256: str | None  # the source file of the editor's code: part of a run's identity
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "settings": self.settings,
+            "changes": self.changes,
+            "code": self.code_sha256,
+        }
+
+
+def load_editor(spec: Any, options: Mapping[str, Any] | None = None) -> LoadedEditor:
+    """Build the editor `spec` (alias, import string, or an editor class, object or function) with
+    `options`; a class is instantiated with them, MPN's sampler options wrap it."""
+    from harness.config import editor_name
+    from harness.editors.base import editor_changes, settings_of
+
     options = dict(options or {})
-    if ":" in name:
-        target, preset = name, {}
-    elif name in BUILTINS:
-        target, preset = BUILTINS[name]
+    name = editor_name(spec)
+    if not isinstance(spec, str):
+        target, preset = spec, {}
+    elif ":" in spec:
+        target, preset = import_object(spec), {}
+    elif spec in BUILTINS:
+        target, preset = import_object(BUILTINS[spec][0]), BUILTINS[spec][1]
     else:
-        raise unknown_alias(name)
+        raise unknown_alias(spec)
     merged = {**preset, **options}
     sampler = {k: merged.pop(k) for k in SAMPLER_OPTIONS if k in merged}
-    editor = _instantiate(import_object(target), merged, name)
+    editor = _instantiate(target, merged, name)
     if sampler.get("multilingual") not in (None, "", "none", False):
         from harness.editors.mpn import MultilingualSampler
 
         editor = MultilingualSampler(editor, sampler["multilingual"], sampler.get("train_langs"))
     elif sampler.get("train_langs"):
-        raise ToolkitError(f"editor {name}: train_langs needs multilingual=one or multilingual=all")
+        raise UsageError(f"editor {name}: train_langs needs multilingual=one or multilingual=all")
     if not callable(editor):
-        raise ToolkitError(f"--editor {name!r}: {type(editor).__name__} is not callable")
-    from harness.editors.base import settings_of
+        raise UsageError(f"--editor {name!r}: {type(editor).__name__} is not callable")
+    settings = settings_of(editor) or dict(merged)
+    return LoadedEditor(editor, name, settings, editor_changes(editor), code_sha256(target))
 
-    return editor, settings_of(editor) or dict(merged)
+
+def code_sha256(target: Any) -> str | None:
+    """SHA-256 of the source file that defines `target` (None for objects without one)."""
+    import hashlib
+
+    obj = target if inspect.isclass(target) or inspect.isroutine(target) else type(target)
+    try:
+        path = inspect.getsourcefile(obj)
+    except TypeError:
+        return None
+    if not path or not Path(path).is_file():
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _instantiate(obj: Any, options: dict[str, Any], name: str) -> Any:
@@ -89,7 +129,7 @@ def _instantiate(obj: Any, options: dict[str, Any], name: str) -> Any:
         try:
             return obj(**options)
         except TypeError as exc:
-            raise ToolkitError(f"editor {name}: cannot build it with options {options}: {exc}") from exc
+            raise UsageError(f"editor {name}: cannot build it with options {options}: {exc}") from exc
     if options:
-        raise ToolkitError(f"editor {name}: a plain function takes no options, got {sorted(options)}")
+        raise UsageError(f"editor {name}: a plain function takes no options, got {sorted(options)}")
     return obj

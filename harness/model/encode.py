@@ -11,10 +11,13 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common.io import torch_save_atomic
 from harness.data.suite import Text
+
+if TYPE_CHECKING:
+    from harness.editors.memory import Memory
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ def warm(
                 view.cache_items().update(zip(map(tuple, stored["texts"]), stored["vectors"], strict=True))
             encoded[name] = view.warm(texts, on_batch=bar.update)
             fresh = set(texts) - shown
-            bar.update(len(fresh) - encoded[name])  # the group's texts that were cached already
+            bar.update(len(fresh) - encoded[name], resumed=True)  # the group's texts cached already
             shown |= fresh
             if path is not None and encoded[name]:
                 unique = list(dict.fromkeys(texts))
@@ -61,3 +64,31 @@ def warm(
     finally:
         bar.close()
     return encoded
+
+
+def encode_run(
+    view: Any,
+    suite: Any,
+    rows: Sequence[Any],
+    *,
+    cache_dir: str | Path | None = None,
+    key: Mapping[str, Any] | None = None,
+    progress: bool = True,
+) -> Memory:
+    """The one-time encoding of a run: every scored text on the cached path, and T-Patcher's memory
+    (the suite's memory rows as [CLS] vectors, on both paths). A suite without memory rows gets an
+    empty memory (the memory loss is then zero), with a warning."""
+    from harness.editors.memory import Memory
+    from harness.report.scoring import all_texts
+
+    memory_texts = [e.text for e in suite.memory]
+    if not memory_texts:
+        log.warning(
+            "T-Patcher's memory is empty (%s): the memory loss constrains nothing", suite.memory_source
+        )
+    if view.path == "cached":
+        groups = {"scored": all_texts(suite, rows), "memory": memory_texts}
+        warm(view, groups, cache_dir=cache_dir, key=key, progress=progress)
+    memory = Memory(view.vectors(memory_texts))  # (0, hidden) on the view's device when empty
+    memory.prepare()  # the int8 search index of a large memory: part of the one-time encoding cost
+    return memory

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from common.device import resolve_device
-from common.errors import ToolkitError
+from common.errors import ToolkitError, UsageError
 from common.identity import describe_model
 
 
@@ -30,10 +30,10 @@ def parse_label_map(text: str | Mapping[str, int] | None) -> dict[str, int] | No
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, sep, index = part.partition("=")
         if not sep or not name.strip() or not index.strip().lstrip("-").isdigit():
-            raise ToolkitError(f"--label-map: {part!r} is not NAME=INDEX (e.g. SUPPORTS=1,REFUTES=0)")
+            raise UsageError(f"--label-map: {part!r} is not NAME=INDEX (e.g. SUPPORTS=1,REFUTES=0)")
         mapping[name.strip()] = int(index)
     if not mapping:
-        raise ToolkitError("--label-map: empty; expected e.g. SUPPORTS=1,REFUTES=0")
+        raise UsageError("--label-map: empty; expected e.g. SUPPORTS=1,REFUTES=0")
     return mapping
 
 
@@ -51,17 +51,18 @@ def match_labels(
             name.casefold(): heads[name.casefold()] for name in dataset_labels if name.casefold() in heads
         }
         where = f"the model's label2id {dict(config.label2id or {})}"
+    error = UsageError if label_map else ToolkitError  # a flag the user gave, or the model's own names
     ids: dict[str, int] = {}
     for name in dataset_labels:
         index = wanted.get(name.casefold())
         if index is None:
             hint = "" if label_map else " (name the head with --label-map SUPPORTS=1,REFUTES=0)"
-            raise ToolkitError(f"label {name!r} of the dataset is not in {where}{hint}")
+            raise error(f"label {name!r} of the dataset is not in {where}{hint}")
         if not 0 <= index < num_labels:
-            raise ToolkitError(f"{where}: label {name!r} -> {index}, but the head has {num_labels} logits")
+            raise error(f"{where}: label {name!r} -> {index}, but the head has {num_labels} logits")
         ids[name] = index
     if len(set(ids.values())) != len(ids):
-        raise ToolkitError(f"{where}: two dataset labels share one logit: {ids}")
+        raise error(f"{where}: two dataset labels share one logit: {ids}")
     return ids
 
 
@@ -82,7 +83,7 @@ def load_classifier(
     try:
         config = AutoConfig.from_pretrained(str(model_id), **kwargs)
     except OSError as exc:
-        raise ToolkitError(f"--model {model_id}: cannot load a model config ({exc})") from exc
+        raise UsageError(f"--model {model_id}: cannot load a model config ({exc})") from exc
     label_ids = match_labels(config, dataset_labels, label_map)
     # fp32 whatever the checkpoint was saved in: transformers 5 loads a bf16/fp16 checkpoint in its
     # own dtype, and the protocol's patches, memory and cached vectors are fp32

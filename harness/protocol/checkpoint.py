@@ -33,6 +33,7 @@ from common.errors import ToolkitError
 from common.io import read_json, torch_save_atomic, write_json_atomic, write_text_atomic
 from harness.editors.base import LAST_FFN, Memory, editor_changes
 from harness.protocol.folders import FolderResult
+from harness.protocol.run_dir import ResumeError, RunIdentity, mismatch
 from harness.report.scoring import RowRecords
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,6 @@ log = logging.getLogger(__name__)
 CHECKPOINT_DIR = "checkpoint"
 CHECKPOINT_FILE = "checkpoint.json"
 CHECKPOINT_FORMAT = 1
-# Settings that do not change a run's results: a resume may change them.
-VOLATILE = ("progress", "out_dir", "checkpoint_every", "cache_dir")
-
-
-class ResumeError(ToolkitError):
-    """The run folder holds another run (other settings, model or dataset) or a broken checkpoint."""
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -58,64 +53,6 @@ class RunInterrupted(KeyboardInterrupt):
 
     def __str__(self) -> str:
         return self.message
-
-
-def comparable(config: dict[str, Any]) -> dict[str, Any]:
-    """The settings that must match to resume (JSON-normalised: tuples become lists)."""
-    data = json.loads(json.dumps(config, default=str))
-    return {k: v for k, v in data.items() if k not in VOLATILE}
-
-
-def config_difference(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    """`setting 'seed': 1 now, 0 in the run folder` for every differing setting."""
-    a, b = comparable(saved), comparable(now)
-    return [
-        f"setting {key!r}: {b.get(key)!r} now, {a.get(key)!r} in the run folder"
-        for key in sorted(set(a) | set(b))
-        if a.get(key) != b.get(key)
-    ]
-
-
-def _mismatch(run_dir: Path, diffs: list[str]) -> ResumeError:
-    shown = "; ".join(diffs[:5]) + (f"; and {len(diffs) - 5} more" if len(diffs) > 5 else "")
-    return ResumeError(
-        f"--out: run folder {run_dir} holds a run with other settings ({shown}); rerun with the same "
-        "settings to resume it, or pass --overwrite (or another --name) to start afresh"
-    )
-
-
-def prepare_run_dir(run_dir: str | Path, config: Any, overwrite: bool = False) -> str:
-    """Decide what to do with `run_dir` for `config`: "fresh", "resume" or "complete" (a no-op).
-
-    A folder with a checkpoint or a complete results.json of other settings is refused, as is a
-    non-empty folder that is not a harness run; `overwrite` empties the folder first."""
-    from harness.report.results import RESULTS_FILE
-
-    run_dir = Path(run_dir)
-    if overwrite and run_dir.exists():
-        shutil.rmtree(run_dir)
-    if not run_dir.exists() or not any(run_dir.iterdir()):
-        run_dir.mkdir(parents=True, exist_ok=True)
-        return "fresh"
-    now = config.to_dict()
-    meta = run_dir / CHECKPOINT_DIR / CHECKPOINT_FILE
-    if meta.is_file():
-        diffs = config_difference(_read_json(meta).get("config", {}), now)
-        if diffs:
-            raise _mismatch(run_dir, diffs)
-        return "resume"
-    results = run_dir / RESULTS_FILE
-    if results.is_file():
-        data = _read_json(results)
-        diffs = config_difference(data.get("config", {}), now)
-        if diffs:
-            raise _mismatch(run_dir, diffs)
-        if data.get("status") == "complete":
-            return "complete"
-    raise ResumeError(
-        f"--out: run folder {run_dir} exists and is not empty, and holds no resumable run "
-        "(use --overwrite or --name)"
-    )
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -147,25 +84,14 @@ class Resume:
 class Checkpointer:
     """Writes and reads the checkpoints of one run folder (see the module docstring)."""
 
-    def __init__(
-        self,
-        run_dir: str | Path,
-        config: Any,
-        *,
-        model_revision: str | None = None,
-        dataset_revision: str | None = None,
-    ) -> None:
+    def __init__(self, run_dir: str | Path, identity: RunIdentity, every: int = 0) -> None:
         from harness.report.results import STEPS_FILE
 
         self.run_dir = Path(run_dir)
         self.dir = self.run_dir / CHECKPOINT_DIR
         self.steps_path = self.run_dir / STEPS_FILE
-        self.every = int(getattr(config, "checkpoint_every", 0) or 0)
-        self.identity = {
-            "config": json.loads(json.dumps(config.to_dict(), default=str)),
-            "model_revision": model_revision,
-            "dataset_revision": dataset_revision,
-        }
+        self.every = int(every or 0)
+        self.identity = identity
         self.position = (0, 0)  # (folder, rows done in it) of the last checkpoint
         self.saved_rows = 0  # rows of every folder up to the last checkpoint
         self._finished_rows = 0
@@ -196,18 +122,15 @@ class Checkpointer:
             raise ResumeError(
                 f"{meta_path}: field 'format': {meta.get('format')!r}, expected {CHECKPOINT_FORMAT}"
             )
-        diffs = config_difference(meta.get("config", {}), self.identity["config"])
-        for key in ("model_revision", "dataset_revision"):
-            if meta.get(key) != self.identity[key]:
-                diffs.append(f"{key} {self.identity[key]!r} now, {meta.get(key)!r} in the run folder")
+        diffs = self.identity.differences(meta.get("identity") or {})
         if diffs:
-            raise _mismatch(self.run_dir, diffs)
+            raise mismatch(self.run_dir, diffs)
         finished = [self._read_folder(i) for i in range(int(meta["folder"]))]
         self._finished_rows = sum(len(f.row_ids) for f in finished)
         steps = list(meta.get("steps") or [])
         self.position, self._state = (int(meta["folder"]), len(steps)), meta.get("state")
         self.saved_rows = self._finished_rows + len(steps)
-        log.info("resuming %s at folder %d, row %d", self.run_dir, self.position[0], len(steps))
+        log.info("checkpoint of %s: folder %d, row %d", self.run_dir, self.position[0], len(steps))
         return Resume(int(meta["folder"]), steps, float(meta.get("seconds", 0.0)), self._state, finished)
 
     def _read_folder(self, index: int) -> FolderResult:
@@ -236,7 +159,8 @@ class Checkpointer:
         self._commit(result.index + 1, [], 0.0, None)
 
     def _commit(self, folder: int, steps: list[dict], seconds: float, state: str | None) -> None:
-        meta = {"format": CHECKPOINT_FORMAT, **self.identity, "folder": folder, "state": state}
+        meta = {"format": CHECKPOINT_FORMAT, "identity": self.identity.to_dict(), "folder": folder}
+        meta["state"] = state
         meta |= {"seconds": seconds, "steps": steps}
         _write_json(self.dir / CHECKPOINT_FILE, meta)
         if self._state and self._state != state:

@@ -12,20 +12,25 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from common.errors import ToolkitError
 from harness.data.suite import EditRow, EvalSuite
-from harness.editors.base import LAST_FFN, EditRequest, Memory, editor_changes
+from harness.editors.base import LAST_FFN, EditRecord, EditRequest, Memory
 from harness.report.scoring import RowRecords, score_rows
 
 log = logging.getLogger(__name__)
 
 
 class ProtocolError(ToolkitError):
-    """An edit failed; the message names dataset config, edit id and editor."""
+    """An edit failed; the message names dataset config, edit id and editor. `finished` holds the
+    folders finished before it (their results stay valid and are written)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.finished: list[FolderResult] = []
 
 
 @dataclass
@@ -39,8 +44,9 @@ class FolderResult:
 
 
 @dataclass
-class ProtocolContext:
-    """What the loop needs besides the view and the editor."""
+class FolderSink:
+    """What the loop needs besides the view, the editor and the memory: the suite and labels to
+    score, the seed, and where finished folders and checkpoints go."""
 
     suite: EvalSuite
     editor_name: str
@@ -48,11 +54,10 @@ class ProtocolContext:
     seed: int
     progress: bool = True
     on_folder: Callable[[FolderResult], None] | None = None
-    timings: dict[str, float] = field(default_factory=dict)
     checkpoint: Any = None  # harness.protocol.checkpoint.Checkpointer: resume from / write checkpoints
 
 
-def split_folders(rows: Sequence[EditRow], folders: int) -> list[list[EditRow]]:
+def plan_folders(rows: Sequence[EditRow], folders: int) -> list[list[EditRow]]:
     """Contiguous folders of near-equal size (the first ones one row longer), none empty."""
     n = min(folders, len(rows)) or 1
     size, extra = divmod(len(rows), n)
@@ -72,9 +77,9 @@ def edit_seed(seed: int, row_id: str) -> int:
 class Snapshot:
     """The state an editor may change, to start every folder from the original model."""
 
-    def __init__(self, view: Any, editor: Any) -> None:
+    def __init__(self, view: Any, changes: str | None) -> None:
         self.view = view
-        if editor_changes(editor) == LAST_FFN:
+        if changes == LAST_FFN:
             self.params = dict(enumerate(view.ffn_parameters()))
             self.saved = {i: p.detach().clone() for i, p in self.params.items()}
         else:
@@ -106,64 +111,42 @@ def make_request(row: EditRow, label_ids: dict[str, int], seed: int) -> EditRequ
 
 
 def run_folders(
-    view: Any, editor: Any, memory: Memory, rows: Sequence[EditRow], folders: int, ctx: ProtocolContext
+    view: Any, loaded: Any, memory: Memory, plan: list[list[EditRow]], sink: FolderSink
 ) -> list[FolderResult]:
-    """Edit every folder from the original model; call `ctx.on_folder` as each one finishes.
+    """Edit every folder of `plan` from the original model; `sink.on_folder` as each one finishes.
 
-    With `ctx.checkpoint`, folders and rows done before the last checkpoint are restored, not redone,
-    a checkpoint is written every K rows and after each folder, and Ctrl-C raises `RunInterrupted`."""
+    `loaded` is a `harness.editors.registry.LoadedEditor`. With `sink.checkpoint`, folders and rows
+    done before the last checkpoint are restored, not redone, a checkpoint is written every K rows and
+    after each folder, and Ctrl-C raises `RunInterrupted`. A failed edit raises ProtocolError with
+    the folders finished before it in `finished`."""
     from common.progress import progress
 
-    snapshot = Snapshot(view, editor)
+    editor = loaded.editor
+    snapshot = Snapshot(view, loaded.changes)
     results: list[FolderResult] = []
-    chunks = split_folders(rows, folders)
-    ckpt = ctx.checkpoint
+    ckpt = sink.checkpoint
     resume = ckpt.open() if ckpt is not None else None
-    bar = progress(total=len(rows), desc="editing", unit="row", enabled=ctx.progress)
-    done = 0
+    total = sum(len(chunk) for chunk in plan)
+    bar = progress(total=total, desc="editing", unit="row", enabled=sink.progress)
     try:
-        for index, chunk in enumerate(chunks):
+        for index, chunk in enumerate(plan):
             if resume is not None and index < resume.folder:  # finished before the interruption
-                results.append(resume.finished[index])
-                bar.update(len(chunk))
-                done += len(chunk)
-                if ctx.on_folder is not None:
-                    ctx.on_folder(resume.finished[index])
-                continue
-            started = time.perf_counter()
-            snapshot.restore()
-            memory.reset()
-            if hasattr(editor, "reset"):
-                editor.reset()
-            steps: list[dict[str, Any]] = []
-            if resume is not None and index == resume.folder and resume.done:
-                ckpt.restore(resume, view, editor, memory)
-                steps, started = list(resume.steps), started - resume.seconds
-                bar.update(len(steps))
-                done += len(steps)
-            for row in _ticking(chunk[len(steps) :], bar):
-                steps.append(_edit_one(view, editor, memory, row, index, ctx))
-                done += 1
+                result = resume.finished[index]
+                bar.update(len(chunk), resumed=True)
+            else:
+                result = _edit_folder(view, editor, memory, index, chunk, sink, snapshot, resume, bar)
                 if ckpt is not None:
-                    ckpt.step(index, steps, time.perf_counter() - started, view, editor, memory)
-            rows_scored = score_rows(view, chunk, ctx.suite, ctx.label_ids, model="edited", folder=index)
-            result = FolderResult(
-                index=index,
-                row_ids=[r.id for r in chunk],
-                patches=len(view.bank),
-                steps=steps,
-                rows=rows_scored,
-                seconds=time.perf_counter() - started,
-            )
+                    ckpt.folder_done(result)
             results.append(result)
-            if ctx.on_folder is not None:
-                ctx.on_folder(result)
-            if ckpt is not None:
-                ckpt.folder_done(result)
+            if sink.on_folder is not None:
+                sink.on_folder(result)
     except KeyboardInterrupt as exc:
         if ckpt is None:
             raise
-        raise ckpt.interrupted(done, len(rows), len(chunks)) from exc
+        raise ckpt.interrupted(bar.n, total, len(plan)) from exc
+    except ProtocolError as exc:
+        exc.finished = results
+        raise
     finally:
         bar.close()
         snapshot.restore()
@@ -172,20 +155,53 @@ def run_folders(
     return results
 
 
-def _ticking(rows: list[EditRow], bar: Any):
-    for row in rows:
-        yield row
+def _edit_folder(
+    view: Any,
+    editor: Any,
+    memory: Memory,
+    index: int,
+    chunk: list[EditRow],
+    sink: FolderSink,
+    snapshot: Snapshot,
+    resume: Any,
+    bar: Any,
+) -> FolderResult:
+    """One folder: back to the original model, its rows edited in order, its final model scored."""
+    ckpt = sink.checkpoint
+    started = time.perf_counter()
+    snapshot.restore()
+    memory.reset()
+    if hasattr(editor, "reset"):
+        editor.reset()
+    steps: list[dict[str, Any]] = []
+    if resume is not None and index == resume.folder and resume.done:
+        ckpt.restore(resume, view, editor, memory)
+        steps, started = list(resume.steps), started - resume.seconds
+        bar.update(len(steps), resumed=True)
+    for row in chunk[len(steps) :]:
+        steps.append(_edit_one(view, editor, memory, row, index, sink))
         bar.update(1)
+        if ckpt is not None:
+            ckpt.step(index, steps, time.perf_counter() - started, view, editor, memory)
+    scored = score_rows(view, chunk, sink.suite, sink.label_ids, model="edited", folder=index)
+    return FolderResult(
+        index=index,
+        row_ids=[r.id for r in chunk],
+        patches=len(view.bank),
+        steps=steps,
+        rows=scored,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def _edit_one(
-    view: Any, editor: Any, memory: Memory, row: EditRow, folder: int, ctx: ProtocolContext
+    view: Any, editor: Any, memory: Memory, row: EditRow, folder: int, sink: FolderSink
 ) -> dict[str, Any]:
     """Decide, edit, check one row; any failure becomes a ProtocolError naming the edit."""
-    where = f"dataset {ctx.suite.dataset_id} config 'en' split 'edit', edit id {row.id!r}"
-    where += f", editor {ctx.editor_name}"
+    where = f"dataset {sink.suite.dataset_id} config 'en' split 'edit', edit id {row.id!r}"
+    where += f", editor {sink.editor_name}"
     started = time.perf_counter()
-    request = make_request(row, ctx.label_ids, ctx.seed)
+    request = make_request(row, sink.label_ids, sink.seed)
     if hasattr(editor, "prepare"):
         request = editor.prepare(request)
     wrong = view.predict(request.texts) != request.label
@@ -207,18 +223,43 @@ def _edit_one(
         raise ProtocolError(f"{where}: {exc}") from exc
     except Exception as exc:
         raise ProtocolError(f"{where}: the editor raised {type(exc).__name__}: {exc}") from exc
-    bad = {k: v for k, v in (getattr(record, "losses", None) or {}).items() if not math.isfinite(v)}
+    record = as_record(record, where)
+    bad = {k: v for k, v in record.losses.items() if not math.isfinite(v)}
     if bad:
         raise ProtocolError(f"{where}: loss became non-finite {bad}")
     after = view.predict(request.texts) == request.label
     step |= {
-        "edited": bool(getattr(record, "edited", True)),
+        "edited": bool(record.edited),
         "patches_added": len(view.bank) - before,
-        "steps": int(getattr(record, "steps", 0)),
-        "losses": dict(getattr(record, "losses", {}) or {}),
+        "steps": int(record.steps),
+        "losses": dict(record.losses),
         "success": bool(after.all()),
         "success_en": bool(after[0]),
-        "info": dict(getattr(record, "info", {}) or {}),
+        "info": dict(record.info),
         "seconds": time.perf_counter() - started,
     }
     return step
+
+
+def as_record(value: Any, where: str) -> EditRecord:
+    """The editor's return value as an EditRecord: one, or a mapping of its fields; else the run stops."""
+    import dataclasses
+
+    if isinstance(value, EditRecord):
+        return value
+    if isinstance(value, Mapping):
+        known = {f.name for f in dataclasses.fields(EditRecord)}
+        unknown = sorted(set(value) - known)
+        if not unknown:
+            try:
+                return EditRecord(**value)
+            except TypeError:
+                pass
+        raise ProtocolError(
+            f"{where}: the editor returned a mapping with unknown key(s) {unknown}; an editor returns "
+            f"an EditRecord or a mapping of its fields {sorted(known)}"
+        )
+    raise ProtocolError(
+        f"{where}: the editor returned {type(value).__name__}, not an EditRecord (harness.editors.base); "
+        "return EditRecord(edited=..., steps=..., losses=...) from the editor"
+    )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common.errors import ToolkitError
+from common.errors import ToolkitError, UsageError
 from common.io import write_text_atomic
 from harness.report.metrics import Metric, table_columns
 from harness.report.results import load_result
@@ -117,7 +117,7 @@ def _add_paper_rows(board: Board, runs, names: list[str], table: int | None) -> 
     data = runs[0][1]
     info = paper_table_info(table) if table else table_for(data["dataset"].get("name", ""), _subset(data))
     if info is None:
-        raise ToolkitError(
+        raise UsageError(
             f"--compare-paper: the paper has no table for dataset {data['dataset'].get('name')!r} "
             f"subset {_subset(data)!r} (use --table 1|2|3)"
         )

@@ -8,6 +8,7 @@ Per-folder files are written as each folder finishes, so a failed run leaves the
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,19 +16,20 @@ from typing import Any
 from common.io import to_json, write_parquet_atomic, write_text_atomic
 from harness.report.scoring import RowRecords
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: identity, provenance.environment, folders = what ran
 RESULTS_FILE = "results.json"
 STEPS_FILE = "steps.jsonl"
 ROWS_FILE = "rows.parquet"
 FOLDERS_DIR = "folders"
 
 
-@dataclass
+@dataclass(frozen=True)
 class EvalResult:
-    """What `harness.evaluate` returns and the CLI writes."""
+    """What `harness.evaluate` returns and results.json holds; built once, at the end of a run."""
 
     status: str  # complete | failed
     config: dict[str, Any]
+    identity: dict[str, Any]  # harness.protocol.run_dir.RunIdentity: what makes a run the same run
     provenance: dict[str, Any]
     model: dict[str, Any]
     dataset: dict[str, Any]
@@ -35,7 +37,7 @@ class EvalResult:
     path: str  # cached | full
     dropout: str
     seed: int
-    folders: int
+    folders: int  # folders that ran (at most config.folders: never more than edit rows)
     metrics: dict[str, dict[str, Any]]  # edited model(s), pooled
     original: dict[str, dict[str, Any]]  # the unedited model
     per_folder: list[dict[str, Any]] = field(default_factory=list)
@@ -45,6 +47,7 @@ class EvalResult:
     rows: RowRecords = field(default_factory=RowRecords, repr=False)
     bootstrap: dict[str, Any] = field(default_factory=dict)  # how every metric's `ci` was computed
     schema_version: int = SCHEMA_VERSION
+    origin: str = "run"  # run | resumed | reused (a complete run folder read back); not written
 
     def metric(self, key: str, original: bool = False) -> float | None:
         entry = (self.original if original else self.metrics).get(key)
@@ -52,10 +55,63 @@ class EvalResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The body of results.json (steps and rows go to their own files)."""
-        skip = {"steps", "rows"}
+        skip = {"steps", "rows", "origin", "schema_version"}
         body = {k: v for k, v in self.__dict__.items() if k not in skip}
         body["files"] = {"steps": STEPS_FILE, "rows": ROWS_FILE, "folders": FOLDERS_DIR}
-        return {"schema_version": SCHEMA_VERSION, **{k: v for k, v in body.items() if k != "schema_version"}}
+        return {"schema_version": SCHEMA_VERSION, **body}
+
+
+def result_from(
+    *,
+    config: Any,
+    identity: Any,
+    provenance: dict[str, Any],
+    model: dict[str, Any],
+    suite: Any,
+    editor: Any,
+    path: str,
+    original: RowRecords,
+    folders: list[Any],
+    planned_folders: int,
+    timings: dict[str, float],
+    status: str,
+    error: str | None,
+) -> EvalResult:
+    """Pool the original model's records and the finished folders into the run's result."""
+    from harness.report.scoring import summarize
+
+    steps = [s for f in folders for s in f.steps]
+    rows = RowRecords.concat([original] + [f.rows for f in folders])
+    train_langs = (editor.settings or {}).get("train_langs")
+    intervals = {"n_resamples": config.bootstrap_resamples, "seed": config.bootstrap_seed}
+    original_metrics = summarize(original, "original", suite.langs, train_langs, **intervals)
+    original_metrics["patch_num"] = {"value": 0, "n": 1}
+    metrics = summarize(rows, "edited", suite.langs, train_langs, steps, len(folders), **intervals)
+    per_folder = [
+        {"index": f.index, "rows": len(f.row_ids), "patches": f.patches, "seconds": round(f.seconds, 3)}
+        for f in folders
+    ]
+    return EvalResult(
+        status=status,
+        config=config.to_dict(),
+        identity=identity.to_dict(),
+        provenance=provenance,
+        model=model,
+        dataset=suite.summary(),
+        editor=editor.describe(),
+        path=path,
+        dropout=config.dropout,
+        seed=config.seed,
+        folders=planned_folders,
+        metrics=metrics,
+        original=original_metrics,
+        per_folder=per_folder,
+        timings={k: round(v, 3) for k, v in timings.items()},
+        error=error,
+        steps=steps,
+        rows=rows,
+        bootstrap=bootstrap_info(config),
+    )
 
 
 def bootstrap_info(config: Any) -> dict[str, Any]:
@@ -85,6 +141,24 @@ def write_folder(run_dir: str | Path, folder: Any, metrics: dict[str, Any], head
     write_text_atomic(base.with_suffix(".json"), to_json(body))
 
 
+class RunWriter:
+    """Writes one run folder: each finished folder as it finishes, then the result once."""
+
+    def __init__(self, run_dir: str | Path, editor: str, seed: int, langs: Sequence[str]) -> None:
+        self.run_dir = Path(run_dir)
+        self.header = {"editor": editor, "seed": seed}
+        self.langs = tuple(langs)
+
+    def folder(self, folder: Any) -> None:
+        from harness.report.scoring import edit_metrics, pooled_metrics
+
+        metrics = pooled_metrics(folder.rows, "edited", self.langs) | edit_metrics(folder.steps, 1)
+        write_folder(self.run_dir, folder, metrics, self.header)
+
+    def result(self, result: EvalResult) -> Path:
+        return write_result(self.run_dir, result)
+
+
 def write_result(run_dir: str | Path, result: EvalResult) -> Path:
     """results.json, steps.jsonl and rows.parquet; results.json last, so it marks a written run."""
     out = Path(run_dir)
@@ -93,6 +167,19 @@ def write_result(run_dir: str | Path, result: EvalResult) -> Path:
     write_rows(out / ROWS_FILE, result.rows)
     write_text_atomic(out / RESULTS_FILE, to_json(result.to_dict()))
     return out
+
+
+def load_run(run_dir: str | Path) -> EvalResult:
+    """A finished run folder read back as an EvalResult (steps and rows included)."""
+    import pandas as pd
+
+    data = load_result(run_dir)
+    body = {k: v for k, v in data.items() if k in EvalResult.__dataclass_fields__}
+    steps_path = Path(run_dir) / STEPS_FILE
+    steps = [json.loads(line) for line in steps_path.read_text(encoding="utf-8").splitlines() if line]
+    frame = pd.read_parquet(Path(run_dir) / ROWS_FILE)
+    rows = RowRecords(**{name: frame[name].tolist() for name in RowRecords.__dataclass_fields__})
+    return EvalResult(**body | {"steps": steps, "rows": rows, "origin": "reused"})
 
 
 def load_result(run_dir: str | Path) -> dict[str, Any]:

@@ -204,3 +204,30 @@ def edit_metrics(steps: Sequence[dict[str, Any]], n_folders: int) -> dict[str, d
             "n": len(asked),
         }
     return out
+
+
+def summarize(
+    records: RowRecords,
+    model: str,
+    langs: Sequence[str],
+    train_langs: Sequence[str] | None = None,
+    steps: Sequence[dict[str, Any]] | None = None,
+    n_folders: int = 0,
+    *,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Pooled metrics (+ edit metrics from `steps`) of `model`, each with its bootstrap interval."""
+    metrics = pooled_metrics(records, model, langs, train_langs=train_langs)
+    if steps is not None:
+        metrics |= edit_metrics(steps, n_folders)
+    return add_intervals(
+        metrics,
+        records,
+        model,
+        langs,
+        train_langs=train_langs,
+        steps=steps or (),
+        n_resamples=n_resamples,
+        seed=seed,
+    )

@@ -17,13 +17,13 @@ def render_card(result: TrainResult) -> str:
     import cards
 
     s, data = result.settings, result.data
-    task = data.get("task", "fever")
+    task = {"fever": "xfever"}.get(data.get("task", "xfever"), data.get("task", "xfever"))
     card_data = ModelCardData(
         base_model=None if Path(result.base_model).exists() else result.base_model,
         datasets=[d for d in (data.get("dataset"),) if d and not Path(d).exists()] or None,
         library_name="transformers",
         pipeline_tag="text-classification",
-        tags=["model-editing", "xfever" if task == "fever" else "xnli", "mpn-original-model"],
+        tags=["model-editing", "xfever" if task == "xfever" else "xnli", "mpn-original-model"],
         metrics=["accuracy"],
     )
     card = ModelCard.from_template(
@@ -32,10 +32,10 @@ def render_card(result: TrainResult) -> str:
         model_name=data.get("model_name") or Path(result.out_dir).name,
         base_model=result.base_model,
         base_revision=result.provenance.get("model_revision"),
-        task_title="FEVER claim-verification" if task == "fever" else "natural-language-inference",
+        task_title="FEVER claim-verification" if task == "xfever" else "natural-language-inference",
         stand_in=result.provenance.get("stand_in"),
         id2label=list(enumerate(result.label_names)),
-        input_description="a claim" if task == "fever" else "a (premise, hypothesis) pair",
+        input_description="a claim" if task == "xfever" else "a (premise, hypothesis) pair",
         train_data=data.get("train", "(in-memory examples)"),
         validation_data=data.get("validation", "(in-memory examples)"),
         data_licence=data.get("licence"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from common.errors import ToolkitError
+from common.errors import ToolkitError, UsageError
 from common.identity import dataset_revision
 from harness.data.suite import Example
 
@@ -56,14 +56,14 @@ def load_task_data(
     validation_data: str | None = None,
     validation_revision: str | None = None,
 ) -> TaskData:
-    """`fever`: XFEVER `en` train / validation of `data`. `xnli`: MultiNLI train (`data`, default
+    """`xfever`: XFEVER `en` train / validation of `data`. `xnli`: MultiNLI train (`data`, default
     nyu-mll/multi_nli) and XNLI validation English (`validation_data`, default facebook/xnli)."""
     from harness.data import xnli
     from xfever import schema
 
-    if task == "fever":
+    if task in ("xfever", "fever"):
         if data is None:
-            raise ToolkitError("--data: required for --task fever (an XFEVER Hub id or folder)")
+            raise UsageError("--data: required for --task xfever (an XFEVER Hub id or folder)")
         info = {"task": task, "dataset": data, "revision": dataset_revision(data, revision)}
         info |= {"train": f"{data}:en/train", "validation": f"{data}:en/validation"}
         info["licence"] = "CC BY-SA 3.0 (FEVER, Wikipedia-derived)"
@@ -82,4 +82,4 @@ def load_task_data(
             validation_data, "en", "validation", revision=validation_revision
         )
         return TaskData(train, validation, xnli.NLI_LABELS, info)
-    raise ToolkitError(f"--task: unknown task {task!r}; known: fever, xnli")
+    raise UsageError(f"--task: unknown task {task!r}; known: fever, xnli")

@@ -69,4 +69,33 @@ def test_tty_gives_tqdm():
         bar.update(2)
     import tqdm
 
-    assert isinstance(bar, tqdm.tqdm) and "tty" in stream.getvalue() and "2/2" in stream.getvalue()
+    assert isinstance(bar.bar, tqdm.tqdm) and "tty" in stream.getvalue() and "2/2" in stream.getvalue()
+
+
+def test_a_line_comes_while_work_runs_without_updates():
+    """Off a TTY a line comes at least every `every_seconds` while the phase runs, also when no unit
+    finishes in between (a long edit, one big translation shard)."""
+    import time
+
+    stream = io.StringIO()
+    bar = LineProgress(total=10, desc="editing", unit="row", stream=stream, every_seconds=0.1)
+    time.sleep(0.45)
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) >= 3 and all(line.startswith("editing: 0/10 row") for line in lines)
+
+
+def test_rate_and_eta_count_only_work_done_in_this_process():
+    """After a resume, units restored from a checkpoint advance the count but not the rate: a run
+    resumed at 1,000 of 1,010 rows and doing 10 rows in 10 s shows 1.00 row/s, not 101."""
+    clock = iter([0.0, 0.0, 0.0] + [float(t) for t in range(1, 100)])
+    stream = io.StringIO()
+    bar = LineProgress(
+        total=1010, desc="editing", unit="row", stream=stream, clock=lambda: next(clock), heartbeat=False
+    )
+    bar.update(1000, resumed=True)
+    for _ in range(5):
+        bar.update(1)
+    line = bar.line(10.0)
+    assert "1005/1010 row" in line and "(1000 resumed)" in line and "0.50 row/s" in line
+    assert "ETA 00:10" in line

@@ -188,17 +188,18 @@ def test_compare_two_runs_and_refuse_different_rows(reproduced, tmp_path, traine
     assert json.loads((same / "compare.json").read_text())["metrics"]["clg_avg"]["p_value"] == 1.0
     other = tmp_path / "other"
     args = ["eval", "--model", str(trained), "--dataset", str(xfever_dir), "--editor", "none"]
-    assert cli([*args, "--out", str(other), "--name", "r", "--max-edits", "8", *QUICK]) == 0
+    assert cli([*args, "--out", str(other / "r"), "--max-edits", "8", *QUICK]) == 0
     capsys.readouterr()
-    assert cli(["compare", str(runs / "ft"), str(other / "r"), "--out", str(tmp_path / "bad")]) == 2
+    assert cli(["compare", str(runs / "ft"), str(other / "r"), "--out", str(tmp_path / "bad")]) == 1
     assert "different rows" in capsys.readouterr().err
     assert not (tmp_path / "bad" / "compare.json").exists()
 
 
 def test_held_out_languages_are_marked(trained, xfever_dir, tmp_path):
-    args = ["eval", "--model", str(trained), "--dataset", str(xfever_dir), "--out", str(tmp_path / "runs")]
+    args = ["eval", "--model", str(trained), "--dataset", str(xfever_dir)]
     args += ["--editor", "mpn", "--editor-opt", "train_langs=de,fr", "--editor-opt", "max_steps=20"]
-    assert cli([*args, "--folders", "2", "--max-edits", "10", "--name", "mpn-de-fr", *QUICK]) == 0
+    run_args = ["--out", str(tmp_path / "runs" / "mpn-de-fr")]
+    assert cli([*args, "--folders", "2", "--max-edits", "10", *run_args, *QUICK]) == 0
     run = tmp_path / "runs" / "mpn-de-fr"
     data = json.loads((run / "results.json").read_text(encoding="utf-8"))
     metrics = data["metrics"]
@@ -214,8 +215,8 @@ def test_held_out_languages_are_marked(trained, xfever_dir, tmp_path):
 
 
 def test_all_wrong_subset(trained, xfever_dir, tmp_path):
-    common = ["--model", str(trained), "--dataset", str(xfever_dir), "--out", str(tmp_path), *QUICK]
-    assert cli(["eval", *common, "--editor", "none", "--name", "full", "--folders", "1"]) == 0
+    common = ["--model", str(trained), "--dataset", str(xfever_dir), *QUICK]
+    assert cli(["eval", *common, "--editor", "none", "--out", str(tmp_path / "full"), "--folders", "1"]) == 0
     rows = pd.read_parquet(tmp_path / "full" / "rows.parquet")
     orig = rows[
         (rows.model == "original") & rows.metric.isin(["reliability", *(f"clg_{x}" for x in XF_LANGS)])
@@ -223,7 +224,7 @@ def test_all_wrong_subset(trained, xfever_dir, tmp_path):
     expected = sorted(rid for rid, group in orig.groupby("row_id") if not group.correct.any())
     assert 0 < len(expected) < 40
     args = ["eval", *common, "--editor", "tpatcher", "--editor-opt", "max_steps=20", "--subset", "all-wrong"]
-    assert cli([*args, "--name", "wrong", "--folders", "2"]) == 0
+    assert cli([*args, "--out", str(tmp_path / "wrong"), "--folders", "2"]) == 0
     data = json.loads((tmp_path / "wrong" / "results.json").read_text(encoding="utf-8"))
     assert data["dataset"]["subset"] == {
         "name": "all-wrong",
@@ -278,10 +279,10 @@ def test_xnli_track_through_the_cli(tmp_path, bert, xnli_dirs):
     )
     record = json.loads((model / "train_base.json").read_text(encoding="utf-8"))
     assert record["settings"]["max_length"] == 128 and record["n_train"] == 24  # Table 4, XNLI column
-    common = ["eval", "--task", "xnli", "--model", str(model), "--dataset", str(xnli), "--out", str(tmp_path)]
+    common = ["eval", "--task", "xnli", "--model", str(model), "--dataset", str(xnli)]
     common += ["--editor", "tpatcher", "--editor-opt", "max_steps=10", "--folders", "1", *QUICK]
-    assert cli([*common, "--memory-data", str(mnli), "--name", "mnli-memory"]) == 0
-    assert cli([*common, "--memory-data", "locality", "--name", "locality-memory"]) == 0
+    assert cli([*common, "--memory-data", str(mnli), "--out", str(tmp_path / "mnli-memory")]) == 0
+    assert cli([*common, "--memory-data", "locality", "--out", str(tmp_path / "locality-memory")]) == 0
     data = json.loads((tmp_path / "mnli-memory" / "results.json").read_text(encoding="utf-8"))
     assert data["dataset"]["name"] == "xnli" and data["config"]["max_length"] == 128
     assert data["dataset"]["memory_source"].startswith(f"{mnli}:train (sample of 24")
@@ -299,13 +300,10 @@ def test_xnli_track_through_the_cli(tmp_path, bert, xnli_dirs):
 
 
 def test_xnli_alias_and_defaults():
-    from harness.cli import build_config, eval_command
+    from harness.config import EvalConfig
 
-    ctx = eval_command.make_context("eval", ["--model", "m", "--dataset", "xnli"])
-    config = build_config(ctx, ctx.params)
+    config = EvalConfig(model="m", dataset="xnli")
     assert (config.dataset, config.task, config.max_length) == ("facebook/xnli", "xnli", 128)
-    ctx = eval_command.make_context("eval", ["--model", "m", "--task", "xnli", "--max-length", "64"])
-    config = build_config(ctx, ctx.params)
+    config = EvalConfig(model="m", task="xnli", max_length=64)
     assert (config.dataset, config.max_length, config.subset) == ("facebook/xnli", 64, None)
-    ctx = eval_command.make_context("eval", ["--model", "m", "--dataset", "d", "--subset", "all-wrong"])
-    assert build_config(ctx, ctx.params).subset == "all-wrong"
+    assert EvalConfig(model="m", dataset="d", subset="all-wrong").subset == "all-wrong"

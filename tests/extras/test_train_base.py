@@ -118,7 +118,7 @@ def test_label_mismatch_and_bad_out_dir_are_clear_errors(tmp_path, tiny_model, f
 
 
 def test_settings_presets_and_validation():
-    fever, xnli = TrainSettings.fever(), TrainSettings.xnli(seed=3)
+    fever, xnli = TrainSettings.for_task("xfever"), TrainSettings.for_task("xnli", seed=3)
     assert (fever.epochs, fever.batch_size, fever.lr, fever.max_length) == (20, 128, 3e-5, 32)
     assert (fever.weight_decay, fever.warmup_steps, fever.label_smoothing) == (0.01, 500, 0.1)
     assert (xnli.epochs, xnli.batch_size, xnli.max_length, xnli.seed, xnli.lr) == (3, 64, 128, 3, 3e-5)

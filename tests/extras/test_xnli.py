@@ -104,7 +104,7 @@ def test_train_base_on_pairs_with_a_bare_head(tmp_path, mnli_folder, xnli_folder
     data = load_task_data("xnli", str(mnli_folder), validation_data=str(xnli_folder))
     texts = [seg for ex in data.train + data.validation for seg in ex.text]
     model = make_tiny_bert(tmp_path / "m", texts, labels=("LABEL_0", "LABEL_1"))  # head of the wrong size
-    settings = TrainSettings.xnli(max_steps=2, batch_size=2, progress=False)
+    settings = TrainSettings.for_task("xnli", max_steps=2, batch_size=2, progress=False)
     result = train_classifier(
         model,
         data.train,

@@ -22,21 +22,17 @@ def cli(args: list[str]) -> int:
 
 
 def test_cli_end_to_end(tmp_path, tiny_model, tiny_xfever, capsys):
-    common = ["--model", str(tiny_model), "--dataset", str(tiny_xfever), "--out", str(tmp_path / "runs")]
+    common = ["--model", str(tiny_model), "--dataset", str(tiny_xfever)]
     common += ["--folders", "2", "--max-edits", "6", "--quiet"]
+    runs_dir = tmp_path / "runs"
     config = tmp_path / "tp.yaml"
     config.write_text("editor_options:\n  max_steps: 40\n  lr: 0.02\nseed: 3\n", encoding="utf-8")
-    assert (
-        cli(
-            ["eval", *common, "--editor", "tpatcher", "--config", str(config), "--editor-opt", "max_steps=30"]
-        )
-        == 0
-    )
-    assert cli(["eval", *common, "--editor", "mpn-all", "--editor-opt", "max_steps=30"]) == 0
-    assert (
-        cli(["eval", *common, "--editor", "ft", "--editor-opt", "lr=0.01", "--editor-opt", "max_steps=5"])
-        == 0
-    )
+    tp = ["--editor", "tpatcher", "--config", str(config), "--editor-opt", "max_steps=30"]
+    assert cli(["eval", *common, *tp, "--out", str(runs_dir / "tpatcher-f2-s3")]) == 0
+    mpn = ["--editor", "mpn-all", "--editor-opt", "max_steps=30"]
+    assert cli(["eval", *common, *mpn, "--out", str(runs_dir / "mpn-all-f2-s0")]) == 0
+    ft = ["--editor", "ft", "--editor-opt", "lr=0.01", "--editor-opt", "max_steps=5"]
+    assert cli(["eval", *common, *ft, "--out", str(runs_dir / "ft-f2-s0")]) == 0
     runs = sorted((tmp_path / "runs").iterdir())
     assert [r.name for r in runs] == ["ft-f2-s0", "mpn-all-f2-s0", "tpatcher-f2-s3"]
     data = json.loads((tmp_path / "runs" / "tpatcher-f2-s3" / "results.json").read_text())
@@ -71,7 +67,7 @@ def test_cli_user_errors_exit_cleanly(tmp_path, tiny_model, tiny_xfever, capsys)
         "--dataset",
         str(tiny_xfever),
         "--out",
-        str(tmp_path),
+        str(tmp_path / "run"),
         "--quiet",
     ]
     assert cli([*base, "--editor", "tpatcherr"]) == 2
@@ -81,7 +77,7 @@ def test_cli_user_errors_exit_cleanly(tmp_path, tiny_model, tiny_xfever, capsys)
     assert "head has 2 logits" in capsys.readouterr().err
     assert cli([*base, "--editor-opt", "nonsense=1"]) == 2
     assert "unknown option" in capsys.readouterr().err
-    assert not any(tmp_path.rglob("results.json"))
+    assert not any(tmp_path.iterdir())  # a failed eval leaves no run folder behind
 
 
 def test_label_mismatch_is_caught_before_any_edit(tmp_path, tiny_model, tiny_xfever):
@@ -114,8 +110,11 @@ def test_missing_config_or_split_named(tmp_path, tiny_xfever, tiny_model):
     (broken / "README.md").write_text(
         card.replace("  - split: test\n    path: en/test-00000-of-00001.parquet\n", "")
     )
-    with pytest.raises(ToolkitError, match=r"broken: config 'en' has no split 'test'"):
-        evaluate(EvalConfig(model=str(tiny_model), dataset=str(broken), progress=False))
+    # A dataset without en/test (built from an --edit-file alone) is evaluated without Locality Test
+    result = evaluate(
+        EvalConfig(model=str(tiny_model), dataset=str(broken), editor="none", max_edits=2, progress=False)
+    )
+    assert "locality_test" not in result.metrics and result.dataset["absent"] == ["locality_test"]
     with pytest.raises(ToolkitError, match=r"no config\(s\) \['zh'\]"):
         evaluate(EvalConfig(model=str(tiny_model), dataset=str(tiny_xfever), langs=("zh",), progress=False))
 
@@ -176,8 +175,12 @@ def test_failing_editor_stops_with_context_and_keeps_finished_folders(
     assert folder["rows"] == 4 and "reliability" in folder["metrics"]
 
 
-def test_golden_tiny_case(tiny_model, tiny_xfever):
-    """A fixed tiny case: T-Patcher, one lifelong folder, 10 edits, no dropout."""
+def test_tiny_case_invariants(tiny_model, tiny_xfever):
+    """A fixed tiny case (T-Patcher, one lifelong folder, 10 edits, no dropout), checked by what holds
+    on any CPU and thread count: row counts, one patch per needed edit, edits that stick.
+
+    It used to pin every accuracy after 300 optimiser steps; one flipped prediction (clg_de 0.4 on an
+    AMD EPYC against 0.2 on Intel) failed it. Invariants and bounds do not flip."""
     result = evaluate(
         EvalConfig(
             model=str(tiny_model),
@@ -190,42 +193,18 @@ def test_golden_tiny_case(tiny_model, tiny_xfever):
             progress=False,
         )
     )
-    got = {k: (round(v["value"], 4), v["n"]) for k, v in result.metrics.items()}
-    orig = {k: (round(v["value"], 4), v["n"]) for k, v in result.original.items()}
-    assert got == GOLDEN_EDITED
-    assert orig == GOLDEN_ORIGINAL
-
-
-# Accuracies over 10-110 rows: a golden value moves only when a prediction flips. A prediction can
-# flip when the order of a floating-point sum changes (300 optimisation steps amplify the last bit):
-# clg_de went 0.3 -> 0.2 when the patch bank began adding the pending patch apart from the
-# committed ones (same arithmetic in exact numbers; both paths share it).
-GOLDEN_EDITED = {
-    "reliability": (1.0, 10),
-    "mlg": (0.5, 12),
-    "clg_de": (0.2, 10),
-    "clg_fr": (0.4, 10),
-    "clg_es": (0.3, 10),
-    "clg_rephrase_de": (0.4167, 12),
-    "clg_rephrase_fr": (0.5, 12),
-    "clg_rephrase_es": (0.4167, 12),
-    "locality_train": (0.9909, 110),
-    "locality_test": (0.5714, 49),
-    "clg_avg": (0.3, 30),
-    "patch_num": (7, 1),
-    "edit_success": (1.0, 7),
-}
-GOLDEN_ORIGINAL = {
-    "reliability": (0.3, 10),
-    "mlg": (0.5, 12),
-    "clg_de": (0.1, 10),
-    "clg_fr": (0.3, 10),
-    "clg_es": (0.1, 10),
-    "clg_rephrase_de": (0.4167, 12),
-    "clg_rephrase_fr": (0.5, 12),
-    "clg_rephrase_es": (0.4167, 12),
-    "locality_train": (0.9909, 110),
-    "locality_test": (0.5918, 49),
-    "clg_avg": (0.1667, 30),
-    "patch_num": (0, 1),
-}
+    edited, original = result.metrics, result.original
+    counts = {"reliability": 10, "mlg": 12, "clg_de": 10, "clg_fr": 10, "clg_es": 10, "clg_avg": 30}
+    counts |= {"clg_rephrase_de": 12, "locality_test": 49}
+    for key, n in counts.items():
+        assert edited[key]["n"] == original[key]["n"] == n, key
+    assert edited["locality_train"]["n"] == len(result.rows.where(lambda k, _: k == "locality_train")) // 2
+    needed = [s for s in result.steps if s["needed"]]
+    assert edited["patch_num"]["value"] == len(needed) == edited["edit_success"]["n"] > 0
+    assert all(s["patches_added"] == 1 for s in needed)
+    assert edited["edit_success"]["value"] >= 0.8  # 300 steps fix (nearly) every edit of this case
+    assert edited["reliability"]["value"] >= original["reliability"]["value"] + 0.3
+    assert edited["locality_test"]["value"] >= original["locality_test"]["value"] - 0.1
+    for entry in (*edited.values(), *original.values()):
+        if "ci" in entry:
+            assert entry["ci"][0] <= entry["value"] <= entry["ci"][1]

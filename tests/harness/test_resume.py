@@ -136,9 +136,7 @@ def cli_args(tiny_model: Path, tiny_xfever: Path, out: Path, *extra: str) -> lis
         "--checkpoint-every",
         "2",
         "--out",
-        str(out),
-        "--name",
-        "run",
+        str(out / "run"),
         "--quiet",
         *extra,
     ]

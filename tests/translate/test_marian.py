@@ -119,7 +119,7 @@ def test_missing_model_is_a_clear_error(tmp_path):
 
 
 def test_uncached_hub_model_offline_is_a_clear_error(tmp_path, fever_sample):
-    """Offline with an uncached Hub id: `Error: ...` naming the language and model, no traceback."""
+    """Offline with an uncached Hub id: `error: ...` naming the language and model, no traceback."""
     import os
     import subprocess
     import sys
@@ -129,6 +129,6 @@ def test_uncached_hub_model_offline_is_a_clear_error(tmp_path, fever_sample):
     cmd += ["--model", "de=nobody/opus-mt-en-xx", "--out", str(tmp_path / "out"), "--quiet"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1, proc.stderr
-    assert "Error: language 'de': cannot load model 'nobody/opus-mt-en-xx'" in proc.stderr
+    assert "error: language 'de': cannot load model 'nobody/opus-mt-en-xx'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()

@@ -154,4 +154,4 @@ def test_publish_without_token(built_small: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_publish_bad_repo_id(built_small: Path) -> None:
     result = run(["publish", built_small, "--repo-id", "just-a-name"])
-    assert result.exit_code == 1 and "ORG/NAME" in result.output
+    assert result.exit_code == 2 and "ORG/NAME" in result.output

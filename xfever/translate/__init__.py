@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
-from common.errors import ToolkitError
+from common.errors import ToolkitError, UsageError
 from xfever.translate.base import DecodeSettings, EngineInfo, Translator
 from xfever.translate.targets import DEFAULT_MODELS, DEFAULT_TARGET_TOKENS
 
@@ -38,7 +38,7 @@ def load_translator(
     `~/.cache/xfever/ct2`); the transformers engine does not use it.
     """
     if engine not in ENGINES:
-        raise ToolkitError(f"setting 'engine': unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
+        raise UsageError(f"setting 'engine': unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
     module_name, class_name = ENGINES[engine].split(":")
     engine_class = getattr(import_module(module_name), class_name)
     kwargs = {"settings": settings, "target_token": target_token}

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from common.cli import setting
+from common.device import DEVICE_HELP
+
 
 @dataclass(frozen=True)
 class DecodeSettings:
@@ -14,12 +17,19 @@ class DecodeSettings:
     so that a row that starts looping cannot stall its batch up to the model's 512 tokens.
     """
 
-    batch_size: int = 64
-    num_beams: int | None = None
-    max_len_ratio: float = 3.0
-    max_len_extra: int = 10
-    device: str = "auto"  # auto | cpu | cuda
-    precision: str = "auto"  # auto | fp32 | fp16 | bf16 | int8 | int8_float16 (engine-dependent)
+    batch_size: int = setting(64, help="Sentences per batch (length-sorted).")
+    num_beams: int | None = setting(None, help="Beam size [default: the model's generation config].")
+    max_len_ratio: float = setting(
+        3.0, help="Cap on new tokens per batch: ratio x longest source (tokens) + --max-len-extra."
+    )
+    max_len_extra: int = setting(10, help="Added to the cap on new tokens per batch.")
+    device: str = setting("auto", help=DEVICE_HELP)
+    precision: str = setting(
+        "auto",
+        help="auto (transformers: fp16 on GPU, fp32 on CPU; ct2: float16 / int8), fp32, fp16, bf16, "
+        "int8, int8_float16 (engine-dependent).",
+        choices=("auto", "fp32", "fp16", "bf16", "int8", "int8_float16"),
+    )
 
 
 @dataclass(frozen=True)

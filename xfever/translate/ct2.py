@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from common.device import resolve_device
-from common.errors import ToolkitError
+from common.errors import UsageError
 from common.identity import ModelSource, describe_model
 from xfever.translate.base import DecodeSettings, EngineInfo
 from xfever.translate.batching import decoding_record, map_sorted, max_new_tokens
@@ -37,7 +37,7 @@ def import_ctranslate2() -> Any:
     try:
         import ctranslate2
     except ImportError as exc:
-        raise ToolkitError(
+        raise UsageError(
             "setting 'engine': the ct2 engine needs CTranslate2; install it with `pip install 'xfever[fast]'`"
         ) from exc
     return ctranslate2
@@ -54,12 +54,12 @@ def resolve_precision(requested: str, device: str, ctranslate2: Any) -> str:
     if requested == "auto":
         return "fp16" if device.startswith("cuda") else "int8"
     if requested not in COMPUTE_TYPES:
-        raise ToolkitError(
+        raise UsageError(
             f"setting 'precision': the ct2 engine takes auto, {', '.join(COMPUTE_TYPES)}; got '{requested}'"
         )
     supported = ctranslate2.get_supported_compute_types(device.partition(":")[0])
     if COMPUTE_TYPES[requested] not in supported:
-        raise ToolkitError(
+        raise UsageError(
             f"setting 'precision': {requested} does not run on {device} here "
             f"(CTranslate2 supports: {', '.join(sorted(supported))})"
         )

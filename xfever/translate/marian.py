@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from common.device import resolve_device
-from common.errors import ToolkitError
+from common.errors import UsageError
 from common.identity import ModelSource, describe_model
 from xfever.translate.base import DecodeSettings, EngineInfo
 from xfever.translate.batching import decoding_record, map_sorted, max_new_tokens
@@ -24,12 +24,12 @@ def resolve_precision(requested: str, device: str) -> str:
     if requested == "auto":
         return "fp16" if device.startswith("cuda") else "fp32"
     if requested not in _DTYPES:
-        raise ToolkitError(
+        raise UsageError(
             f"setting 'precision': the transformers engine takes auto, fp32, fp16 or bf16, got "
             f"'{requested}' (int8 variants belong to the ct2 engine)"
         )
     if requested == "fp16" and not device.startswith("cuda"):
-        raise ToolkitError("setting 'precision': fp16 needs a CUDA device; use fp32 or bf16 on cpu")
+        raise UsageError("setting 'precision': fp16 needs a CUDA device; use fp32 or bf16 on cpu")
     return requested
 
 
