@@ -31,7 +31,7 @@ def edit(view, request, memory) -> EditRecord:
             patch["amp"].mul_(2.0)
     view.bank.commit()
     memory.add(q)  # later edits' editors may read it; this one does not
-    return EditRecord(edited=True, patches_added=1, steps=steps, losses={"ce_before": float(loss)})
+    return EditRecord(edited=True, patches_added=1, steps=steps, losses={"ce_before": float(loss.detach())})
 
 
 edit.changes = LAST_FFN  # only the last FFN changes: the harness may run it on the cached path

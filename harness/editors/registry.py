@@ -6,6 +6,7 @@ import difflib
 import importlib
 import importlib.util
 import inspect
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,14 @@ def import_object(spec: str) -> Any:
         if loader is None or loader.loader is None:
             raise UsageError(f"--editor {spec!r}: cannot import {path}")
         module = importlib.util.module_from_spec(loader)
-        loader.loader.exec_module(module)
+        sys.modules[module_name] = module  # dataclasses and pickling look their module up there
+        try:
+            loader.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(module_name, None)
+            raise UsageError(
+                f"--editor {spec!r}: importing {path} failed: {type(exc).__name__}: {exc}"
+            ) from exc
     else:
         try:
             module = importlib.import_module(target)

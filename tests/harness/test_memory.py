@@ -188,7 +188,7 @@ def test_ffn_memo_matches_the_modules_and_never_goes_stale(tiny_model, tiny_xfev
 
 def test_integer_products_are_exact_on_packed_and_added_rows():
     """The level-1 products: oneDNN's prepacked int8 matmul (when present) and `torch._int_mm`."""
-    from harness.editors.memory import _IntProducts
+    from harness.editors.memory_index import _IntProducts
 
     gen = torch.Generator().manual_seed(4)
     q = torch.randint(-127, 128, (700, 96), generator=gen, dtype=torch.int8)
