@@ -18,7 +18,8 @@ from typing import Any
 
 from harness.report.scoring import RowRecords
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: metrics_info, scored, stand_in; rows.parquet per-sample columns
+READABLE_VERSIONS = (1, 2)  # leaderboards and comparisons still read version-1 run folders
 RESULTS_FILE = "results.json"
 STEPS_FILE = "steps.jsonl"
 ROWS_FILE = "rows.parquet"
@@ -53,11 +54,19 @@ class EvalResult:
         entry = (self.original if original else self.metrics).get(key)
         return None if entry is None else entry["value"]
 
+    def metrics_info(self) -> dict[str, dict[str, Any]]:
+        """Display name, `higher_is_better` and unit of every metric key in `metrics` / `original`."""
+        from harness.report.metrics import metrics_info
+
+        keys = list(dict.fromkeys([*self.original, *self.metrics]))
+        return metrics_info(keys, self.dataset.get("langs", ()))
+
     def to_dict(self) -> dict[str, Any]:
         """The body of results.json (steps and rows go to their own files)."""
         skip = {"steps", "rows"}
         body = {k: v for k, v in self.__dict__.items() if k not in skip}
         body["files"] = {"steps": STEPS_FILE, "rows": ROWS_FILE, "folders": FOLDERS_DIR}
+        body["metrics_info"] = self.metrics_info()
         return {"schema_version": SCHEMA_VERSION, **{k: v for k, v in body.items() if k != "schema_version"}}
 
 
@@ -157,8 +166,9 @@ def load_result(run_dir: str | Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ToolkitError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
-    if data.get("schema_version") != SCHEMA_VERSION:
+    if data.get("schema_version") not in READABLE_VERSIONS:
         raise ToolkitError(
-            f"{path}: field 'schema_version': {data.get('schema_version')!r}, expected {SCHEMA_VERSION}"
+            f"{path}: field 'schema_version': {data.get('schema_version')!r}, expected one of "
+            f"{list(READABLE_VERSIONS)}"
         )
     return data

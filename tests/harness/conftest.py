@@ -197,3 +197,38 @@ def tiny_model(tmp_path_factory, tiny_xfever: Path, fever_rows) -> Path:
     """A tiny BERT trained briefly on the tiny train split: some edit rows right, some wrong."""
     base_dir = tmp_path_factory.mktemp("bert") / "base"
     return train_tiny_model(tiny_xfever, fever_rows, base_dir, tmp_path_factory.mktemp("bert") / "trained")
+
+
+REPORT_EDITORS = ("none", "tpatcher", "mpn")
+
+
+def quick_config(model: Path, dataset: Path, out: Path, editor: str, **changes):
+    """A few-second run of the protocol: 6 edit rows in 2 folders, small editor budgets."""
+    from harness import EvalConfig
+
+    settings = dict(
+        model=str(model),
+        dataset=str(dataset),
+        editor=editor,
+        editor_options={"max_steps": 20} if editor != "none" else {},
+        folders=2,
+        max_edits=6,
+        progress=False,
+        bootstrap_resamples=200,
+        out_dir=str(out),
+    )
+    return EvalConfig(**(settings | changes))
+
+
+@pytest.fixture(scope="session")
+def report_runs(tmp_path_factory, tiny_model: Path, tiny_xfever: Path) -> dict[str, Path]:
+    """Finished run folders of three editors on the same rows (one comparable group), shared by the
+    report tests (leaderboard, plots, per-sample log, schema, publish)."""
+    from harness import evaluate
+
+    root = tmp_path_factory.mktemp("report-runs")
+    runs = {}
+    for editor in REPORT_EDITORS:
+        evaluate(quick_config(tiny_model, tiny_xfever, root / editor, editor))
+        runs[editor] = root / editor
+    return runs
