@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoint"
 CHECKPOINT_FILE = "checkpoint.json"
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: RowRecords carry the per-sample columns (lang, gold, pred, prob_gold)
 # Settings that do not change a run's results: a resume may change them.
 VOLATILE = ("progress", "out_dir", "checkpoint_every", "cache_dir")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.report.bootstrap import DEFAULT_RESAMPLES
-from harness.report.results import ROWS_FILE, SCHEMA_VERSION, load_result, provenance, write_text
-from harness.report.scoring import COLUMNS, RowRecords, metric_keys, row_scores
+from harness.report.results import SCHEMA_VERSION, load_result, provenance, write_text
+from harness.report.scoring import RowRecords, metric_keys, row_scores
 from common.errors import ToolkitError
 
 COMPARE_JSON, COMPARE_MD = "compare.json", "compare.md"
@@ -23,16 +23,10 @@ SKIPPED = ("patch_num", "edit_success")  # a count, and edit-time steps that dif
 
 def load_rows(run_dir: str | Path) -> RowRecords:
     """rows.parquet of a run folder as RowRecords."""
-    import pandas as pd
+    from harness.report.samples import load_samples
 
-    path = Path(run_dir) / ROWS_FILE
-    if not path.is_file():
-        raise ToolkitError(f"{run_dir}: no {ROWS_FILE} (not a finished harness run)")
-    frame = pd.read_parquet(path)
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise ToolkitError(f"{path}: missing column(s) {missing}")
-    return RowRecords(*(frame[c].tolist() for c in COLUMNS))
+    frame = load_samples(run_dir)
+    return RowRecords.from_columns({c: frame[c].tolist() for c in RowRecords.names() if c in frame.columns})
 
 
 def compare_runs(

@@ -125,10 +125,13 @@ def write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_rows(path: Path, rows: RowRecords) -> None:
+def write_rows(path: Path, rows: RowRecords, steps: list[dict[str, Any]] | None = None) -> None:
+    """rows.parquet: the records plus the edit flags from `steps` (harness.report.samples)."""
+    from harness.report.samples import frame
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    rows.to_frame().to_parquet(tmp, index=False)
+    frame(rows, steps or []).to_parquet(tmp, index=False)
     os.replace(tmp, path)
 
 
@@ -139,7 +142,7 @@ def _json(data: Any) -> str:
 def write_folder(run_dir: str | Path, folder: Any, metrics: dict[str, Any], header: dict[str, Any]) -> None:
     """folders/folder_NNN.json (+ .rows.parquet) for one finished folder."""
     base = Path(run_dir) / FOLDERS_DIR / f"folder_{folder.index:03d}"
-    write_rows(base.with_suffix(".rows.parquet"), folder.rows)
+    write_rows(base.with_suffix(".rows.parquet"), folder.rows, folder.steps)
     body = {"schema_version": SCHEMA_VERSION, **header, "folder": folder.index, "rows": len(folder.row_ids)}
     body |= {"patches": folder.patches, "seconds": folder.seconds, "metrics": metrics, "steps": folder.steps}
     write_text(base.with_suffix(".json"), _json(body))
@@ -150,7 +153,7 @@ def write_result(run_dir: str | Path, result: EvalResult) -> Path:
     out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / STEPS_FILE, "".join(json.dumps(s, default=str) + "\n" for s in result.steps))
-    write_rows(out / ROWS_FILE, result.rows)
+    write_rows(out / ROWS_FILE, result.rows, result.steps)
     write_text(out / RESULTS_FILE, _json(result.to_dict()))
     return out
 
