@@ -205,11 +205,18 @@ def render_summary(result: Any) -> str:
 @click.option("--out", required=True, help="Folder for leaderboard.md, leaderboard.csv, clg_by_language.png.")
 @click.option("--compare-paper", is_flag=True, help="Add the paper's rows (marked) next to ours.")
 @click.option("--table", type=click.IntRange(1, 3), help="Paper table to compare with (default: by dataset).")
-def leaderboard_command(run_dirs: tuple[str, ...], out: str, compare_paper: bool, table: int | None) -> None:
+@click.option(
+    "--allow-mixed",
+    is_flag=True,
+    help="Render runs that scored different things (rows, languages, model...) in one table marked as mixed.",
+)
+def leaderboard_command(
+    run_dirs: tuple[str, ...], out: str, compare_paper: bool, table: int | None, allow_mixed: bool
+) -> None:
     """Render the paper's Table 1 (XFEVER), 2 (XNLI) or 3 (all-wrong subset) from finished runs."""
     from harness.report.leaderboard import leaderboard
 
-    paths = leaderboard(run_dirs, out, compare_paper=compare_paper, table=table)
+    paths = leaderboard(run_dirs, out, compare_paper=compare_paper, table=table, allow_mixed=allow_mixed)
     click.echo(Path(paths["md"]).read_text(encoding="utf-8"))
     click.echo("wrote " + ", ".join(str(p) for p in paths.values()))
 

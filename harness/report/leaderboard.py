@@ -1,6 +1,11 @@
-"""`leaderboard(run_dirs, out)`: the paper's Tables 1-3 from finished runs (markdown + CSV + CLG chart).
+"""`leaderboard(run_dirs, out)`: the paper's Tables 1-3 from finished runs (markdown + CSV + charts).
 
-Rows: the original model (from the first run), then one row per run; columns from `harness.report.metrics`
+Only comparable runs share a table: runs are grouped by what they scored (`harness.report.comparable`:
+model, dataset, rows, languages, settings, the original model's metrics), and runs of several groups
+are refused with the differences named, unless `allow_mixed`, which renders one table marked as mixed
+in every output, one original-model row per group, rows tagged with their group, nothing in bold.
+
+Rows: the original model (of its group), then one row per run; columns from `harness.report.metrics`
 in the paper's order (Patch Num., Reliability, MLG, CLG per language, Avg., Locality train / test, or
 XNLI's single Locality), then what the paper leaves out when runs have it: the seen / held-out CLG
 averages of MPN trained on some languages, and CLG on translated rephrases. Values in percent with
@@ -17,9 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.report.metrics import Metric, table_columns
-from harness.report.results import load_result, write_text
 from common.errors import ToolkitError
+from harness.report.comparable import (
+    LABELS,
+    Group,
+    RunIdentity,
+    describe_differences,
+    differences,
+    group_runs,
+    identity,
+)
+from harness.report.metrics import Metric, table_columns
+from harness.report.results import SCHEMA_VERSION, load_result, provenance, write_text
 
 ORIGINAL = "Original model"
 SEEN, HELD_OUT = "seen", "held-out"
@@ -31,6 +45,8 @@ class Row:
     values: dict[str, float | None]
     ci: dict[str, tuple[float, float]] = field(default_factory=dict)
     paper: bool = False  # a row of the paper's table, not one of our runs
+    editor: str | None = None  # "none" for the original model's row
+    group: str = "A"  # the comparable group (harness.report.comparable) the row belongs to
 
 
 @dataclass
@@ -42,6 +58,14 @@ class Board:
     lang_marks: dict[str, str] = field(default_factory=dict)  # lang -> seen | held-out
     notes: list[str] = field(default_factory=list)
     paper_table: int | None = None
+    groups: list[Group] = field(default_factory=list)
+    identities: list[RunIdentity] = field(default_factory=list)
+    differing: list[str] = field(default_factory=list)  # identity fields that differ between groups
+
+    @property
+    def mixed(self) -> bool:
+        """Runs of more than one comparable group in one table (only with allow_mixed)."""
+        return len(self.groups) > 1
 
     @property
     def rows(self) -> list[tuple[str, dict[str, float | None]]]:
@@ -50,28 +74,40 @@ class Board:
 
 
 def collect(
-    run_dirs: Sequence[str | Path], *, compare_paper: bool = False, table: int | None = None
+    run_dirs: Sequence[str | Path],
+    *,
+    compare_paper: bool = False,
+    table: int | None = None,
+    allow_mixed: bool = False,
 ) -> Board:
+    """The table of `run_dirs`; a ToolkitError naming the differences when they are not comparable."""
     if not run_dirs:
         raise ToolkitError("leaderboard: no run folders given")
     runs = [(Path(d), load_result(d)) for d in run_dirs]
+    identities = [identity(path, data) for path, data in runs]
+    groups = group_runs(identities)
+    if len(groups) > 1 and not allow_mixed:
+        raise ToolkitError(_not_comparable(groups, identities))
     langs: list[str] = []
     for _, data in runs:
         langs += [lang for lang in data["dataset"].get("langs", []) if lang not in langs]
-    models = {(d["model"].get("id"), d["dataset"].get("id"), _subset(d)) for _, d in runs}
-    if len(models) > 1:
-        raise ToolkitError(
-            f"leaderboard: runs use different models / datasets / subsets {sorted(map(str, models))}"
-        )
     names = [data["editor"]["name"] for _, data in runs]
-    rows = [_row(ORIGINAL, runs[0][1]["original"])]
-    for (path, data), name in zip(runs, names, strict=True):
-        label = name if names.count(name) == 1 else f"{name} ({path.name})"
-        rows.append(_row(label, data["metrics"]))
-    board = Board(langs, [], rows, [_source(path, data) for path, data in runs])
+    mixed = len(groups) > 1
+    rows: list[Row] = []
+    for group in groups:
+        tag = f" [{group.tag}]" if mixed else ""
+        rows.append(_row(ORIGINAL + tag, runs[group.runs[0]][1]["original"], "none", group.tag))
+        for i in group.runs:
+            path, data = runs[i]
+            label = names[i] if names.count(names[i]) == 1 else f"{names[i]} ({path.name})"
+            rows.append(_row(label + tag, data["metrics"], names[i], group.tag))
+    tags = {i: g.tag for g in groups for i in g.runs}
+    sources = [_source(path, data, identities[i], tags[i], mixed) for i, (path, data) in enumerate(runs)]
+    board = Board(langs, [], rows, sources, groups=groups, identities=identities)
+    board.differing = differences(groups) if mixed else []
     _mark_languages(board, runs)
     if compare_paper:
-        _add_paper_rows(board, runs, names, table)
+        _add_paper_rows(board, runs, table)
     ours = [row for row in board.table_rows if not row.paper]
     board.columns = [
         (k, m) for k, m in table_columns(langs) if any(r.values.get(k) is not None for r in ours)
@@ -79,15 +115,31 @@ def collect(
     return board
 
 
+def _not_comparable(groups: list[Group], identities: list[RunIdentity]) -> str:
+    listed = "; ".join(f"{g.tag}: {', '.join(identities[i].run for i in g.runs)}" for g in groups)
+    only_original = differences(groups) == ["original"]
+    why = (
+        "the runs agree on model, data, rows and settings but their original-model metrics differ "
+        "(other device, or cached vs full path on a GPU?)"
+        if only_original
+        else "the runs did not score the same things, so their numbers are not comparable"
+    )
+    return (
+        f"leaderboard: {why}:\n{describe_differences(groups, identities)}\n"
+        f"Groups of comparable runs: {listed}. Make one leaderboard per group, or pass --allow-mixed "
+        "to render one table marked as mixed."
+    )
+
+
 def _subset(data: dict[str, Any]) -> str | None:
     subset = data["dataset"].get("subset")
     return subset.get("name") if isinstance(subset, dict) else subset
 
 
-def _row(name: str, metrics: dict[str, Any]) -> Row:
+def _row(name: str, metrics: dict[str, Any], editor: str, group: str) -> Row:
     values = {key: entry.get("value") for key, entry in metrics.items()}
     ci = {key: tuple(entry["ci"]) for key, entry in metrics.items() if entry.get("ci")}
-    return Row(name, values, ci)
+    return Row(name, values, ci, editor=editor, group=group)
 
 
 def _mark_languages(board: Board, runs: list[tuple[Path, dict[str, Any]]]) -> None:
@@ -109,8 +161,8 @@ def _mark_languages(board: Board, runs: list[tuple[Path, dict[str, Any]]]) -> No
         board.notes.append(f"Runs differ in train_langs ({listed}): see each run's Avg. seen / held-out.")
 
 
-def _add_paper_rows(board: Board, runs, names: list[str], table: int | None) -> None:
-    """The paper's rows, each right after our row of the same editor (the rest at the end)."""
+def _add_paper_rows(board: Board, runs, table: int | None) -> None:
+    """The paper's rows, each right after our first row of the same editor (the rest at the end)."""
     from harness.report.paper import paper_table_info, table_for
 
     data = runs[0][1]
@@ -126,23 +178,24 @@ def _add_paper_rows(board: Board, runs, names: list[str], table: int | None) -> 
         board.notes.append(
             f"The paper's CLG Avg. is over {', '.join(info.langs)}; ours over {', '.join(board.langs)}."
         )
-    ours = ["none"] + names
     for prow in info.rows:
         values = {k: (v if k == "patch_num" else v / 100) for k, v in prow.values.items()}
-        row = Row(prow.label, values, paper=True)
-        where = [i for i, row_ in enumerate(board.table_rows) if not row_.paper]
-        matches = [i for i, editor in zip(where, ours, strict=False) if editor == prow.editor]
+        row = Row(prow.label, values, paper=True, editor=prow.editor)
+        matches = [i for i, r in enumerate(board.table_rows) if not r.paper and r.editor == prow.editor]
         position = matches[0] + 1 if matches else len(board.table_rows)
         while position < len(board.table_rows) and board.table_rows[position].paper:
             position += 1
         board.table_rows.insert(position, row)
 
 
-def _source(path: Path, data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "run": path.name,
+def _source(path: Path, data: dict[str, Any], ident: RunIdentity, tag: str, mixed: bool) -> dict[str, Any]:
+    """One line of the sources table: what the run scored and how (every run, every table)."""
+    source = {"run": path.name} | ({"group": tag} if mixed else {})
+    return source | {
         "editor": data["editor"]["name"],
         "status": data.get("status"),
+        "edit rows": ident.keys["edit_rows"][0],
+        "languages": ident.shown["langs"],
         "folders": data.get("folders"),
         "seed": data.get("seed"),
         "path": data.get("path"),
@@ -161,8 +214,9 @@ def _cell(value: float | None, metric: Metric) -> str:
 
 
 def _best(board: Board, key: str, metric: Metric) -> float | None:
+    """The best of our values in a column; none in a mixed table (its groups are not comparable)."""
     values = [v for row in board.table_rows if not row.paper and (v := row.values.get(key)) is not None]
-    if not values or metric.higher_is_better is None:
+    if not values or metric.higher_is_better is None or board.mixed:
         return None
     return max(values) if metric.higher_is_better else min(values)
 
@@ -189,35 +243,71 @@ def _text(row: Row, key: str, metric: Metric, best: float | None) -> str:
     return text
 
 
+def mixed_banner(board: Board) -> str:
+    """The visible mark of a mixed table (markdown, plots)."""
+    differing = ", ".join(LABELS[f] for f in board.differing)
+    return f"MIXED TABLE, NOT COMPARABLE ACROSS GROUPS: the runs differ in {differing}"
+
+
 def render_markdown(board: Board) -> str:
     heads = ["Models/Methods"] + [header(k, m, board.lang_marks) for k, m in board.columns]
-    lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    lines = []
+    if board.mixed:
+        lines += [
+            f"> **{mixed_banner(board)}.** Rows are tagged with their group ([A], [B], ...: see Groups "
+            "below); each group has its own original-model row; no value is marked best.",
+            "",
+        ]
+    lines += ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     best = {k: _best(board, k, m) for k, m in board.columns}
     for row in board.table_rows:
         name = f"*{row.name}*" if row.paper else row.name
         cells = [name] + [_text(row, key, metric, best[key]) for key, metric in board.columns]
         lines.append("| " + " | ".join(cells) + " |")
-    notes = [
-        "",
+    legend = (
         "CLG columns are languages; values are accuracies in percent; ±: half-width of the 95 % "
-        "bootstrap interval over rows (bounds in leaderboard.csv); ↑: higher is better; our best in bold.",
-    ]
-    notes += board.notes + [""]
-    heads = list(board.sources[0]) if board.sources else []
-    notes += ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
-    notes += ["| " + " | ".join(str(s[k]) for k in s) + " |" for s in board.sources]
+        "bootstrap interval over rows (bounds in leaderboard.csv); ↑: higher is better"
+    )
+    notes = ["", legend + ("." if board.mixed else "; our best in bold.")]
+    notes += board.notes + [""] + _scored_lines(board) + [""]
+    notes += _table(board.sources)
     return "\n".join(lines + notes) + "\n"
+
+
+def _scored_lines(board: Board) -> list[str]:
+    """What every run scored (one group), or a table of the groups and what sets them apart."""
+    from harness.report.comparable import FIELDS
+
+    if not board.mixed:
+        shown = board.groups[0].identity.shown
+        parts = [f"{LABELS[f]} {shown[f]}" for f, _ in FIELDS if f != "original"]
+        return ["All runs scored the same: " + "; ".join(parts) + "."]
+    fields = board.differing
+    heads = ["group", "runs", *(LABELS[f] for f in fields)]
+    rows = [
+        {"group": g.tag, "runs": ", ".join(board.identities[i].run for i in g.runs)}
+        | {LABELS[f]: g.identity.shown[f] for f in fields}
+        for g in board.groups
+    ]
+    return ["Groups:", "", *_table(rows, heads)]
+
+
+def _table(rows: list[dict[str, Any]], heads: list[str] | None = None) -> list[str]:
+    heads = heads or (list(rows[0]) if rows else [])
+    out = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    return out + ["| " + " | ".join(str(r.get(k)) for k in heads) + " |" for r in rows]
 
 
 def render_csv(board: Board) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    head = ["model", "source"]
+    head = ["model", "source", "group"]
     for key, _ in board.columns:
         head += [key, f"{key}_ci_low", f"{key}_ci_high"]
     writer.writerow(head)
     for row in board.table_rows:
-        cells = [row.name, "paper" if row.paper else "ours"]
+        group = "" if row.paper else row.group + (" (mixed)" if board.mixed else "")
+        cells = [row.name, "paper" if row.paper else "ours", group]
         for key, metric in board.columns:
             value, ci = row.values.get(key), row.ci.get(key)
             cells.append("" if value is None else _cell(value, metric))
@@ -226,21 +316,49 @@ def render_csv(board: Board) -> str:
     return buf.getvalue()
 
 
+def render_json(board: Board) -> str:
+    """leaderboard.json: what the table holds, machine-readable (groups, mixed mark, sources)."""
+    import json
+
+    body = {
+        "schema_version": SCHEMA_VERSION,
+        "mixed": board.mixed,
+        "differing": [LABELS[f] for f in board.differing],
+        "groups": [
+            {"tag": g.tag, "runs": [board.identities[i].run for i in g.runs], "scored": g.identity.shown}
+            for g in board.groups
+        ],
+        "langs": board.langs,
+        "paper_table": board.paper_table,
+        "notes": board.notes,
+        "sources": board.sources,
+        "provenance": provenance(),
+    }
+    return json.dumps(body, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
 def leaderboard(
     run_dirs: Sequence[str | Path],
     out_dir: str | Path,
     *,
     compare_paper: bool = False,
     table: int | None = None,
+    allow_mixed: bool = False,
 ) -> dict[str, Path]:
-    """Write leaderboard.md, leaderboard.csv and clg_by_language.png into `out_dir`."""
+    """Write leaderboard.md, .csv, .json and clg_by_language.png into `out_dir`."""
     from harness.report.plots import clg_chart
 
-    board = collect(run_dirs, compare_paper=compare_paper, table=table)
+    board = collect(run_dirs, compare_paper=compare_paper, table=table, allow_mixed=allow_mixed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"md": out / "leaderboard.md", "csv": out / "leaderboard.csv", "png": out / "clg_by_language.png"}
+    paths = {
+        "md": out / "leaderboard.md",
+        "csv": out / "leaderboard.csv",
+        "json": out / "leaderboard.json",
+        "png": out / "clg_by_language.png",
+    }
     write_text(paths["md"], render_markdown(board))
     write_text(paths["csv"], render_csv(board))
+    write_text(paths["json"], render_json(board))
     clg_chart(board.rows, board.langs, paths["png"])
     return paths

@@ -54,6 +54,12 @@ class EvalResult:
         entry = (self.original if original else self.metrics).get(key)
         return None if entry is None else entry["value"]
 
+    def scored(self) -> dict[str, Any]:
+        """The rows scored, per metric group (count and id hash): what leaderboards group runs by."""
+        from harness.report.comparable import scored_summary
+
+        return scored_summary(self.rows)
+
     def metrics_info(self) -> dict[str, dict[str, Any]]:
         """Display name, `higher_is_better` and unit of every metric key in `metrics` / `original`."""
         from harness.report.metrics import metrics_info
@@ -67,6 +73,7 @@ class EvalResult:
         body = {k: v for k, v in self.__dict__.items() if k not in skip}
         body["files"] = {"steps": STEPS_FILE, "rows": ROWS_FILE, "folders": FOLDERS_DIR}
         body["metrics_info"] = self.metrics_info()
+        body["scored"] = self.scored()
         return {"schema_version": SCHEMA_VERSION, **{k: v for k, v in body.items() if k != "schema_version"}}
 
 
