@@ -18,6 +18,7 @@ from harness.editors.base import LAST_FFN, Memory, editor_changes
 from harness.protocol.folders import FolderResult, ProtocolContext, ProtocolError, run_folders
 from harness.report.results import EvalResult, bootstrap_info, provenance, write_folder, write_result
 from harness.report.scoring import RowRecords, add_intervals, all_texts, edit_metrics, pooled_metrics, score_rows
+from harness.report.standin import stand_in_record
 from harness.data.suite import EvalSuite
 from common.errors import ToolkitError
 
@@ -183,6 +184,7 @@ def _new_result(config, suite, model_info, editor, settings, path, original: Row
         original=metrics,
         rows=RowRecords.concat([original]),
         bootstrap=bootstrap_info(config),
+        stand_in=stand_in_record(config.model, config.dataset),
     )
 
 

@@ -34,6 +34,7 @@ from harness.report.comparable import (
 )
 from harness.report.metrics import Metric, table_columns
 from harness.report.results import SCHEMA_VERSION, load_result, provenance, write_text
+from harness.report.standin import stand_in_notes
 
 ORIGINAL = "Original model"
 SEEN, HELD_OUT = "seen", "held-out"
@@ -61,6 +62,7 @@ class Board:
     groups: list[Group] = field(default_factory=list)
     identities: list[RunIdentity] = field(default_factory=list)
     differing: list[str] = field(default_factory=list)  # identity fields that differ between groups
+    stand_in: list[str] = field(default_factory=list)  # runs' stand-in notes (harness.report.standin)
 
     @property
     def mixed(self) -> bool:
@@ -105,6 +107,7 @@ def collect(
     sources = [_source(path, data, identities[i], tags[i], mixed) for i, (path, data) in enumerate(runs)]
     board = Board(langs, [], rows, sources, groups=groups, identities=identities)
     board.differing = differences(groups) if mixed else []
+    board.stand_in = stand_in_notes([data for _, data in runs])
     _mark_languages(board, runs)
     if compare_paper:
         _add_paper_rows(board, runs, table)
@@ -252,6 +255,8 @@ def mixed_banner(board: Board) -> str:
 def render_markdown(board: Board) -> str:
     heads = ["Models/Methods"] + [header(k, m, board.lang_marks) for k, m in board.columns]
     lines = []
+    if board.stand_in:
+        lines += [f"> **Stand-in models: these numbers measure nothing real** ({'; '.join(board.stand_in)}).", ""]
     if board.mixed:
         lines += [
             f"> **{mixed_banner(board)}.** Rows are tagged with their group ([A], [B], ...: see Groups "
@@ -328,6 +333,7 @@ def render_json(board: Board) -> str:
             {"tag": g.tag, "runs": [board.identities[i].run for i in g.runs], "scored": g.identity.shown}
             for g in board.groups
         ],
+        "stand_in": board.stand_in,
         "langs": board.langs,
         "paper_table": board.paper_table,
         "notes": board.notes,
@@ -345,20 +351,17 @@ def leaderboard(
     table: int | None = None,
     allow_mixed: bool = False,
 ) -> dict[str, Path]:
-    """Write leaderboard.md, .csv, .json and clg_by_language.png into `out_dir`."""
+    """Write leaderboard.md, .csv, .json and the charts (PNG and PDF) into `out_dir`."""
     from harness.report.plots import clg_chart
 
     board = collect(run_dirs, compare_paper=compare_paper, table=table, allow_mixed=allow_mixed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "md": out / "leaderboard.md",
-        "csv": out / "leaderboard.csv",
-        "json": out / "leaderboard.json",
-        "png": out / "clg_by_language.png",
-    }
+    paths = {"md": out / "leaderboard.md", "csv": out / "leaderboard.csv", "json": out / "leaderboard.json"}
     write_text(paths["md"], render_markdown(board))
     write_text(paths["csv"], render_csv(board))
     write_text(paths["json"], render_json(board))
-    clg_chart(board.rows, board.langs, paths["png"])
+    mixed = mixed_banner(board) if board.mixed else None
+    charts = clg_chart(board.table_rows, board.langs, out / "clg_by_language", stand_in=board.stand_in, mixed=mixed)
+    paths |= {"png": charts["png"], "pdf": charts["pdf"]}
     return paths

@@ -48,6 +48,7 @@ class EvalResult:
     steps: list[dict[str, Any]] = field(default_factory=list, repr=False)
     rows: RowRecords = field(default_factory=RowRecords, repr=False)
     bootstrap: dict[str, Any] = field(default_factory=dict)  # how every metric's `ci` was computed
+    stand_in: dict[str, Any] | None = None  # stand-in model / synthetic translations (report.standin)
     schema_version: int = SCHEMA_VERSION
 
     def metric(self, key: str, original: bool = False) -> float | None:

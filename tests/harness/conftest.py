@@ -135,9 +135,10 @@ def write_tiny_xfever(out: Path, rows: list[dict], langs=LANGS, *, translated_re
             table = layout.translated_table({**base, "claim": claims}, cols)
             counts[lang][split] = layout.write_split(out, lang, split, table)
     _write_card(out, counts)
-    (out / schema.BUILD_FILE).write_text(
-        json.dumps({"build_id": "tiny-test", "langs": list(langs), "configs": counts}), encoding="utf-8"
-    )
+    # the pseudo-translations stand in for opus-mt, as the builder records stand-in engines
+    engines = {lang: {"engine": "pseudo-translation (test fixture)", "stand_in": True} for lang in langs}
+    record = {"build_id": "tiny-test", "langs": list(langs), "configs": counts, "engines": engines}
+    (out / schema.BUILD_FILE).write_text(json.dumps(record), encoding="utf-8")
     return out
 
 
