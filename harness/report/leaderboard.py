@@ -48,6 +48,7 @@ class Row:
     paper: bool = False  # a row of the paper's table, not one of our runs
     editor: str | None = None  # "none" for the original model's row
     group: str = "A"  # the comparable group (harness.report.comparable) the row belongs to
+    run: int | None = None  # index of the run in Board.runs; None for original-model and paper rows
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Board:
     identities: list[RunIdentity] = field(default_factory=list)
     differing: list[str] = field(default_factory=list)  # identity fields that differ between groups
     stand_in: list[str] = field(default_factory=list)  # runs' stand-in notes (harness.report.standin)
+    runs: list[tuple[Path, dict[str, Any]]] = field(default_factory=list, repr=False)  # folder, results
 
     @property
     def mixed(self) -> bool:
@@ -102,10 +104,10 @@ def collect(
         for i in group.runs:
             path, data = runs[i]
             label = names[i] if names.count(names[i]) == 1 else f"{names[i]} ({path.name})"
-            rows.append(_row(label + tag, data["metrics"], names[i], group.tag))
+            rows.append(_row(label + tag, data["metrics"], names[i], group.tag, run=i))
     tags = {i: g.tag for g in groups for i in g.runs}
     sources = [_source(path, data, identities[i], tags[i], mixed) for i, (path, data) in enumerate(runs)]
-    board = Board(langs, [], rows, sources, groups=groups, identities=identities)
+    board = Board(langs, [], rows, sources, groups=groups, identities=identities, runs=runs)
     board.differing = differences(groups) if mixed else []
     board.stand_in = stand_in_notes([data for _, data in runs])
     _mark_languages(board, runs)
@@ -139,10 +141,10 @@ def _subset(data: dict[str, Any]) -> str | None:
     return subset.get("name") if isinstance(subset, dict) else subset
 
 
-def _row(name: str, metrics: dict[str, Any], editor: str, group: str) -> Row:
+def _row(name: str, metrics: dict[str, Any], editor: str, group: str, run: int | None = None) -> Row:
     values = {key: entry.get("value") for key, entry in metrics.items()}
     ci = {key: tuple(entry["ci"]) for key, entry in metrics.items() if entry.get("ci")}
-    return Row(name, values, ci, editor=editor, group=group)
+    return Row(name, values, ci, editor=editor, group=group, run=run)
 
 
 def _mark_languages(board: Board, runs: list[tuple[Path, dict[str, Any]]]) -> None:
@@ -274,6 +276,10 @@ def render_markdown(board: Board) -> str:
         "bootstrap interval over rows (bounds in leaderboard.csv); ↑: higher is better"
     )
     notes = ["", legend + ("." if board.mixed else "; our best in bold.")]
+    notes += [
+        "Each editor's gain over its original model per language, with paired intervals: "
+        "gain_by_language.png / .pdf and gains.csv."
+    ]
     notes += board.notes + [""] + _scored_lines(board) + [""]
     notes += _table(board.sources)
     return "\n".join(lines + notes) + "\n"
@@ -351,17 +357,27 @@ def leaderboard(
     table: int | None = None,
     allow_mixed: bool = False,
 ) -> dict[str, Path]:
-    """Write leaderboard.md, .csv, .json and the charts (PNG and PDF) into `out_dir`."""
+    """Write leaderboard.md, .csv, .json, gains.csv and the charts (PNG and PDF) into `out_dir`."""
+    from harness.report.gains import board_gains, gain_chart, render_gains_csv
     from harness.report.plots import clg_chart
 
     board = collect(run_dirs, compare_paper=compare_paper, table=table, allow_mixed=allow_mixed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"md": out / "leaderboard.md", "csv": out / "leaderboard.csv", "json": out / "leaderboard.json"}
+    gains = board_gains(board)
+    paths = {
+        "md": out / "leaderboard.md",
+        "csv": out / "leaderboard.csv",
+        "json": out / "leaderboard.json",
+        "gains_csv": out / "gains.csv",
+    }
     write_text(paths["md"], render_markdown(board))
     write_text(paths["csv"], render_csv(board))
     write_text(paths["json"], render_json(board))
+    write_text(paths["gains_csv"], render_gains_csv(gains))
     mixed = mixed_banner(board) if board.mixed else None
     charts = clg_chart(board.table_rows, board.langs, out / "clg_by_language", stand_in=board.stand_in, mixed=mixed)
     paths |= {"png": charts["png"], "pdf": charts["pdf"]}
+    charts = gain_chart(gains, board.langs, out / "gain_by_language", stand_in=board.stand_in, mixed=mixed)
+    paths |= {"gain_png": charts["png"], "gain_pdf": charts["pdf"]}
     return paths

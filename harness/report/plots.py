@@ -29,7 +29,7 @@ class RowLike(Protocol):
     paper: bool
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -47,7 +47,7 @@ def clg_figure(
     mixed: str | None = None,
 ) -> Any:
     """Grouped bars of `clg_<lang>` and `clg_avg` per row, with interval error bars; a Figure."""
-    plt = _pyplot()
+    plt = pyplot()
     groups = list(langs) + ["avg"]
     keys = [f"clg_{g}" for g in groups]
     fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(groups), 3.6))
@@ -56,8 +56,8 @@ def clg_figure(
     ax.set_xlabel("language (avg: the mean over languages)")
     ax.set_ylabel("CLG accuracy (%)")
     ax.set_ylim(0, 100)
-    ax.set_title(_title("Cross-lingual generalisation by language", mixed))
-    _legend(ax)
+    ax.set_title(title_of("Cross-lingual generalisation by language", mixed))
+    legend_outside(ax)
     notes = ["Error bars: 95 % bootstrap intervals over rows."]
     notes += [MISSING_NOTE] if missing else []
     add_notes(fig, notes, stand_in=stand_in, mixed=mixed)
@@ -82,8 +82,9 @@ def grouped_bars(ax: Any, rows: Sequence[RowLike], keys: Sequence[str], *, scale
             xs.append(slot + offset)
             heights.append(scale * value)
             ci = row.ci.get(key)
-            low.append(scale * (value - ci[0]) if ci else 0.0)
-            high.append(scale * (ci[1] - value) if ci else 0.0)
+            # a percentile interval can miss its estimate when rows are few: no negative bar length
+            low.append(max(0.0, scale * (value - ci[0])) if ci else 0.0)
+            high.append(max(0.0, scale * (ci[1] - value)) if ci else 0.0)
         yerr = [low, high] if any(low) or any(high) else None
         bars = ax.bar(xs, heights, width=width, label=row.name, hatch="//" if row.paper else None)
         if yerr is not None:
@@ -93,11 +94,11 @@ def grouped_bars(ax: Any, rows: Sequence[RowLike], keys: Sequence[str], *, scale
     return missing
 
 
-def _title(title: str, mixed: str | None) -> str:
+def title_of(title: str, mixed: str | None) -> str:
     return f"MIXED, NOT COMPARABLE: {title}" if mixed else title
 
 
-def _legend(ax: Any) -> None:
+def legend_outside(ax: Any) -> None:
     # Outside the axes: inside it covers the bars it explains.
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 
@@ -127,7 +128,7 @@ def add_notes(fig: Any, notes: Sequence[str], *, stand_in: Sequence[str] = (), m
 
 def save_figure(fig: Any, base: str | Path) -> dict[str, Path]:
     """`base`.png and `base`.pdf, each written atomically; the same figure gives the same bytes."""
-    plt = _pyplot()
+    plt = pyplot()
     base = Path(base)
     base.parent.mkdir(parents=True, exist_ok=True)
     paths = {}
