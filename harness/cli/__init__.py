@@ -221,6 +221,28 @@ def leaderboard_command(
     click.echo("wrote " + ", ".join(str(p) for p in paths.values()))
 
 
+@cli.command("publish-results")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--repo-id", required=True, help="Hub dataset repo ORG/NAME (created if missing).")
+@click.option("--private", is_flag=True, help="Create the repo private.")
+@click.option("--path-in-repo", help="Folder in the repo to upload under (default: its root).")
+@click.option("--allow-stand-in", is_flag=True, help="Also publish runs made with stand-in models.")
+def publish_results_command(
+    paths: tuple[str, ...], repo_id: str, private: bool, path_in_repo: str | None, allow_stand_in: bool
+) -> None:
+    """Upload run folders and leaderboards to a Hub dataset repo in one commit (token: HF_TOKEN or
+    `hf auth login`; never printed)."""
+    from harness.report.publish import publish_results
+
+    result = publish_results(
+        paths, repo_id, private=private, path_in_repo=path_in_repo, allow_stand_in=allow_stand_in
+    )
+    click.echo(
+        f"published {len(result.runs)} run(s) and {len(result.leaderboards)} leaderboard(s), "
+        f"{result.files} files, to {result.repo_url} (commit {result.commit})"
+    )
+
+
 @cli.command("demo")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Empty or new folder.")
 @click.option("--seed", default=0, show_default=True, help="Shuffle, model and editing seed.")
