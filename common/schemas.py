@@ -32,7 +32,9 @@ def schema_file(kind: str, version: int) -> Any:
         package, name = SCHEMAS[(kind, version)]
     except KeyError:
         known = ", ".join(f"{k} v{v}" for k, v in SCHEMAS)
-        raise ToolkitError(f"no JSON Schema for {kind} schema_version {version!r} (shipped: {known})") from None
+        raise ToolkitError(
+            f"no JSON Schema for {kind} schema_version {version!r} (shipped: {known})"
+        ) from None
     return resources.files(package).joinpath(name)
 
 

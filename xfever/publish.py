@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xfever.card import DEFAULT_REPO_ID
 from common.errors import ToolkitError
+from xfever.card import DEFAULT_REPO_ID
 from xfever.schema import BUILD_FILE, CARD_FILE
 from xfever.validate import validate
 
 log = logging.getLogger(__name__)
+
 
 def _upload_copy(folder: Path, repo_id: str, tmp: Path) -> Path:
     """A copy of `folder` whose card's loading snippet names `repo_id` (the build itself stays as built)."""

@@ -39,6 +39,9 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("original", ORIGINAL_METRICS),
 )
 LABELS = dict(FIELDS)
+# Original-model metrics that exist only for some editors: the seen / held-out CLG averages follow an
+# MPN run's train_langs (harness.report.scoring.clg_groups), so they are not compared across runs.
+EDITOR_DEPENDENT = frozenset({"clg_avg_seen", "clg_avg_heldout"})
 
 
 def ids_digest(ids: Sequence[str]) -> str:
@@ -78,7 +81,13 @@ def identity(path: Path, data: dict[str, Any]) -> RunIdentity:
     groups = scored.get("groups", {})
     locality = tuple((k, v["rows"], v["ids_sha256"]) for k, v in groups.items() if k.startswith("locality_"))
     label_map = tuple(sorted((model.get("label_ids") or {}).items()))
-    original = tuple(sorted((k, round(float(v["value"]), 10)) for k, v in data.get("original", {}).items()))
+    original = tuple(
+        sorted(
+            (k, round(float(v["value"]), 10))
+            for k, v in data.get("original", {}).items()
+            if k not in EDITOR_DEPENDENT
+        )
+    )
     subset = dataset.get("subset")
     subset = subset.get("name") if isinstance(subset, dict) else subset
     langs = tuple(dataset.get("langs", ()))
@@ -97,7 +106,10 @@ def identity(path: Path, data: dict[str, Any]) -> RunIdentity:
             (scored.get("edit_rows"), scored.get("edit_ids_sha256")),
             f"{scored.get('edit_rows')} ({scored.get('edit_ids_sha256')})",
         ),
-        "locality_rows": (locality, "; ".join(f"{k.removeprefix('locality_')} {n} ({h})" for k, n, h in locality)),
+        "locality_rows": (
+            locality,
+            "; ".join(f"{k.removeprefix('locality_')} {n} ({h})" for k, n, h in locality),
+        ),
         "max_length": (config.get("max_length"), str(config.get("max_length"))),
         "label_map": (label_map, ", ".join(f"{k}={v}" for k, v in label_map) or "–"),
         "dropout": (data.get("dropout"), str(data.get("dropout"))),

@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from common.errors import ToolkitError
 from harness.report.bootstrap import DEFAULT_RESAMPLES
 from harness.report.results import SCHEMA_VERSION, load_result, provenance, write_text
 from harness.report.scoring import RowRecords, metric_keys, row_scores
-from common.errors import ToolkitError
 
 COMPARE_JSON, COMPARE_MD = "compare.json", "compare.md"
 SKIPPED = ("patch_num", "edit_success")  # a count, and edit-time steps that differ between runs

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.report.plots import MISSING_NOTE, add_notes, grouped_bars, legend_outside, pyplot, save_figure, title_of
+from harness.report.plots import (
+    MISSING_NOTE,
+    add_notes,
+    grouped_bars,
+    legend_outside,
+    pyplot,
+    save_figure,
+    title_of,
+)
 
 GAIN_NOTE = (
     "Bars: edited minus original model on the same rows, in points; error bars: paired 95 % bootstrap "

@@ -100,7 +100,7 @@ def collect(
     rows: list[Row] = []
     for group in groups:
         tag = f" [{group.tag}]" if mixed else ""
-        rows.append(_row(ORIGINAL + tag, runs[group.runs[0]][1]["original"], "none", group.tag))
+        rows.append(_row(ORIGINAL + tag, _original(runs, group), "none", group.tag))
         for i in group.runs:
             path, data = runs[i]
             label = names[i] if names.count(names[i]) == 1 else f"{names[i]} ({path.name})"
@@ -118,6 +118,16 @@ def collect(
         (k, m) for k, m in table_columns(langs) if any(r.values.get(k) is not None for r in ours)
     ]
     return board
+
+
+def _original(runs: list[tuple[Path, dict[str, Any]]], group: Group) -> dict[str, Any]:
+    """The original model's metrics of a group: they agree between its runs (the identity says so),
+    and the runs' own extras are merged (seen / held-out averages of the MPN runs' train_langs)."""
+    merged: dict[str, Any] = {}
+    for i in group.runs:
+        for key, entry in runs[i][1]["original"].items():
+            merged.setdefault(key, entry)
+    return merged
 
 
 def _not_comparable(groups: list[Group], identities: list[RunIdentity]) -> str:
@@ -256,16 +266,8 @@ def mixed_banner(board: Board) -> str:
 
 def render_markdown(board: Board) -> str:
     heads = ["Models/Methods"] + [header(k, m, board.lang_marks) for k, m in board.columns]
-    lines = []
-    if board.stand_in:
-        lines += [f"> **Stand-in models: these numbers measure nothing real** ({'; '.join(board.stand_in)}).", ""]
-    if board.mixed:
-        lines += [
-            f"> **{mixed_banner(board)}.** Rows are tagged with their group ([A], [B], ...: see Groups "
-            "below); each group has its own original-model row; no value is marked best.",
-            "",
-        ]
-    lines += ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    # The table comes first (line 1 is its header: scripts read it so); the warnings right under it.
+    lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     best = {k: _best(board, k, m) for k, m in board.columns}
     for row in board.table_rows:
         name = f"*{row.name}*" if row.paper else row.name
@@ -275,7 +277,7 @@ def render_markdown(board: Board) -> str:
         "CLG columns are languages; values are accuracies in percent; ±: half-width of the 95 % "
         "bootstrap interval over rows (bounds in leaderboard.csv); ↑: higher is better"
     )
-    notes = ["", legend + ("." if board.mixed else "; our best in bold.")]
+    notes = [""] + _warnings(board) + [legend + ("." if board.mixed else "; our best in bold.")]
     notes += [
         "Each editor's gain over its original model per language, with paired intervals: "
         "gain_by_language.png / .pdf and gains.csv."
@@ -283,6 +285,23 @@ def render_markdown(board: Board) -> str:
     notes += board.notes + [""] + _scored_lines(board) + [""]
     notes += _table(board.sources)
     return "\n".join(lines + notes) + "\n"
+
+
+def _warnings(board: Board) -> list[str]:
+    """What a reader must know before citing the table: stand-in models, a mixed table."""
+    lines = []
+    if board.stand_in:
+        lines += [
+            f"> **STAND-IN MODELS: these numbers measure nothing real** ({'; '.join(board.stand_in)}).",
+            "",
+        ]
+    if board.mixed:
+        lines += [
+            f"> **{mixed_banner(board)}.** Rows are tagged with their group ([A], [B], ...: see Groups "
+            "below); each group has its own original-model row; no value is marked best.",
+            "",
+        ]
+    return lines
 
 
 def _scored_lines(board: Board) -> list[str]:
@@ -376,7 +395,9 @@ def leaderboard(
     write_text(paths["json"], render_json(board))
     write_text(paths["gains_csv"], render_gains_csv(gains))
     mixed = mixed_banner(board) if board.mixed else None
-    charts = clg_chart(board.table_rows, board.langs, out / "clg_by_language", stand_in=board.stand_in, mixed=mixed)
+    charts = clg_chart(
+        board.table_rows, board.langs, out / "clg_by_language", stand_in=board.stand_in, mixed=mixed
+    )
     paths |= {"png": charts["png"], "pdf": charts["pdf"]}
     charts = gain_chart(gains, board.langs, out / "gain_by_language", stand_in=board.stand_in, mixed=mixed)
     paths |= {"gain_png": charts["png"], "gain_pdf": charts["pdf"]}

@@ -103,7 +103,9 @@ def legend_outside(ax: Any) -> None:
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 
 
-def add_notes(fig: Any, notes: Sequence[str], *, stand_in: Sequence[str] = (), mixed: str | None = None) -> None:
+def add_notes(
+    fig: Any, notes: Sequence[str], *, stand_in: Sequence[str] = (), mixed: str | None = None
+) -> None:
     """Footnotes under the axes (stand-in and mixed warnings first, in red), and a watermark on every
     axes of a stand-in figure, so that a crop without the footnotes still says it."""
     import textwrap

@@ -52,12 +52,16 @@ def classify(path: Path, allow_stand_in: bool) -> str:
     if (path / RESULTS_FILE).is_file():
         data = load_result(path)
         if data.get("status") != "complete":
-            raise ToolkitError(f"{path}: the run is {data.get('status')!r}, not complete; publish finished runs")
+            raise ToolkitError(
+                f"{path}: the run is {data.get('status')!r}, not complete; publish finished runs"
+            )
         _check_stand_in(path, data.get("stand_in"), allow_stand_in)
         return RUNS_DIR
     if all((path / name).is_file() for name in BOARD_FILES):
         record = path / "leaderboard.json"
-        stand_in = json.loads(record.read_text(encoding="utf-8")).get("stand_in") if record.is_file() else None
+        stand_in = (
+            json.loads(record.read_text(encoding="utf-8")).get("stand_in") if record.is_file() else None
+        )
         _check_stand_in(path, stand_in, allow_stand_in)
         return BOARDS_DIR
     raise ToolkitError(

@@ -27,8 +27,7 @@ SHARED = ("lang", "gold")  # the same for both records of a text
 def edit_flags(steps: Sequence[dict[str, Any]]) -> dict[str, tuple[bool, bool]]:
     """Edit row id -> (needed an edit, was edited) from steps.jsonl lines."""
     return {
-        str(s["id"]): (bool(s.get("needed")), bool(s.get("needed")) and bool(s.get("edited")))
-        for s in steps
+        str(s["id"]): (bool(s.get("needed")), bool(s.get("needed")) and bool(s.get("edited"))) for s in steps
     }
 
 

@@ -32,7 +32,13 @@ def test_leaderboard_writes_the_gain_chart_and_table(report_runs, tmp_path):
     paths = leaderboard(list(report_runs.values()), tmp_path / "board")
     assert paths["gain_png"].read_bytes()[:4] == b"\x89PNG" and paths["gain_pdf"].read_bytes()[:5] == b"%PDF-"
     frame = pd.read_csv(paths["gains_csv"])
-    assert len(frame) == 3 * 5 and set(frame.metric) == {"reliability", "clg_de", "clg_fr", "clg_es", "clg_avg"}
+    assert len(frame) == 3 * 5 and set(frame.metric) == {
+        "reliability",
+        "clg_de",
+        "clg_fr",
+        "clg_es",
+        "clg_avg",
+    }
     assert (frame.ci_low <= frame.ci_high).all() and frame.p_value.between(0, 1).all()
     assert "gain_by_language.png" in paths["md"].read_text()
     board = collect(list(report_runs.values()))

@@ -87,14 +87,38 @@ def test_allow_mixed_renders_one_table_marked_as_mixed(report_runs, variants, tm
     assert not (tmp_path / "refused").exists()
     assert cli(["leaderboard", *runs, "--out", tmp_path / "b", "--allow-mixed"]) == 0
     md = (tmp_path / "b" / "leaderboard.md").read_text()
-    assert md.startswith("> **MIXED TABLE, NOT COMPARABLE ACROSS GROUPS: the runs differ in languages, edit rows")
+    assert md.startswith("| Models/Methods |")  # the table first, its warnings right under it
+    banner = "\n> **MIXED TABLE, NOT COMPARABLE ACROSS GROUPS: the runs differ in languages, edit rows.**"
+    assert md.index(banner) < md.index("CLG columns are languages")
     names = [line.split("|")[1].strip() for line in md.splitlines() if line.startswith("| ")]
-    for row in ("Original model [A]", "tpatcher [A]", "Original model [B]", "none (one-lang) [B]", "Original model [C]"):
+    for row in (
+        "Original model [A]",
+        "tpatcher [A]",
+        "Original model [B]",
+        "none (one-lang) [B]",
+        "Original model [C]",
+    ):
         assert row in names
-    table = md.split("\n\n")[1]
+    table = md.split("\n\n")[0]
     assert "**" not in table  # nothing is "best" across groups
     assert "| group | runs | languages | edit rows |" in md
     frame = pd.read_csv(tmp_path / "b" / "leaderboard.csv")
     assert set(frame.group) == {"A (mixed)", "B (mixed)", "C (mixed)"}
     record = json.loads((tmp_path / "b" / "leaderboard.json").read_text())
     assert record["mixed"] is True and record["differing"] == ["languages", "edit rows"]
+
+
+def test_train_langs_averages_of_the_original_do_not_split_a_group(report_runs, tmp_path):
+    """MPN with train_langs also reports the original model's seen / held-out averages; FT does not."""
+    mpn = tmp_path / "mpn-de"
+    shutil.copytree(report_runs["mpn"], mpn)
+    data = json.loads((mpn / "results.json").read_text())
+    data["original"]["clg_avg_seen"] = dict(data["original"]["clg_de"])
+    (mpn / "results.json").write_text(json.dumps(data))
+    board = collect([report_runs["tpatcher"], mpn])
+    assert not board.mixed
+    original = board.table_rows[0]
+    assert (
+        original.name == "Original model"
+        and original.values["clg_avg_seen"] == data["original"]["clg_de"]["value"]
+    )

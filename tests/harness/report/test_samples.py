@@ -20,7 +20,9 @@ def test_rows_parquet_logs_every_prediction_with_gold_probability(report_runs, t
     # the prediction is the most probable label: right with p(gold) > 0.5, wrong below (2 labels)
     assert ((rows.prob_gold > 0.5) == rows.correct).all()
     assert ((rows.pred == rows.gold) == rows.correct).all()
-    assert set(rows[rows.metric == "clg_de"].lang) == {"de"} and set(rows[rows.metric == "mlg"].lang) == {"en"}
+    assert set(rows[rows.metric == "clg_de"].lang) == {"de"} and set(rows[rows.metric == "mlg"].lang) == {
+        "en"
+    }
     assert set(rows[rows.metric == "clg_rephrase_fr"].lang) == {"fr"}
     # edit flags follow steps.jsonl; locality rows have none
     steps = [json.loads(line) for line in (run / "steps.jsonl").read_text().splitlines()]

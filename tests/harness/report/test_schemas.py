@@ -15,7 +15,9 @@ from common.schemas import load_schema
 def validator(kind: str, version: int) -> jsonschema.Draft202012Validator:
     schema = load_schema(kind, version)
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 @pytest.fixture(scope="module")
