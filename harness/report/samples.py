@@ -65,7 +65,9 @@ def before_after(samples: Any) -> Any:
     """One row per edited record with the original model's record of the same text beside it:
     `<column>_before` / `<column>_after` for `correct`, `pred`, `prob_gold`. A locality row appears
     once per folder (each folder's edited model), an edit row once (the folder that edited it)."""
-    if not isinstance(samples, __import__("pandas").DataFrame):
+    import pandas as pd
+
+    if not isinstance(samples, pd.DataFrame):
         samples = load_samples(samples)
     if not set(SAMPLE_COLUMNS) <= set(samples.columns):
         raise ToolkitError("before_after: rows.parquet has no per-sample columns (a version-1 run)")

@@ -233,3 +233,11 @@ def report_runs(tmp_path_factory, tiny_model: Path, tiny_xfever: Path) -> dict[s
         evaluate(quick_config(tiny_model, tiny_xfever, root / editor, editor))
         runs[editor] = root / editor
     return runs
+
+
+@pytest.fixture(scope="session")
+def report_board(tmp_path_factory, report_runs: dict[str, Path]) -> dict[str, Path]:
+    """The leaderboard of `report_runs` (written once: its PDF charts take seconds)."""
+    from harness.report.leaderboard import leaderboard
+
+    return leaderboard(list(report_runs.values()), tmp_path_factory.mktemp("report-board") / "board")

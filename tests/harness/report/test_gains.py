@@ -9,7 +9,7 @@ import pytest
 from matplotlib.container import BarContainer, ErrorbarContainer
 
 from harness.report.gains import board_gains, gain_figure, gain_keys
-from harness.report.leaderboard import collect, leaderboard
+from harness.report.leaderboard import collect
 
 
 def test_gain_is_edited_minus_original_on_the_same_rows(report_runs):
@@ -28,8 +28,8 @@ def test_gain_is_edited_minus_original_on_the_same_rows(report_runs):
     assert any(v != 0 for v in gains["tpatcher"].values.values())
 
 
-def test_leaderboard_writes_the_gain_chart_and_table(report_runs, tmp_path):
-    paths = leaderboard(list(report_runs.values()), tmp_path / "board")
+def test_leaderboard_writes_the_gain_chart_and_table(report_runs, report_board):
+    paths = report_board
     assert paths["gain_png"].read_bytes()[:4] == b"\x89PNG" and paths["gain_pdf"].read_bytes()[:5] == b"%PDF-"
     frame = pd.read_csv(paths["gains_csv"])
     assert len(frame) == 3 * 5 and set(frame.metric) == {

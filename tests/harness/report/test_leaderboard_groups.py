@@ -11,7 +11,7 @@ import pytest
 from common.errors import ToolkitError
 from harness import evaluate
 from harness.cli import main
-from harness.report.leaderboard import collect, leaderboard
+from harness.report.leaderboard import collect
 
 from ..conftest import quick_config
 
@@ -41,7 +41,7 @@ def cli(args: list[str]) -> int:
     return 0
 
 
-def test_comparable_runs_share_one_table_and_one_original_row(report_runs, tmp_path):
+def test_comparable_runs_share_one_table_and_one_original_row(report_runs, report_board, tmp_path):
     # a version-1 run folder (no `scored` in results.json) joins its group through rows.parquet
     old = tmp_path / "v1"
     shutil.copytree(report_runs["none"], old)
@@ -51,7 +51,7 @@ def test_comparable_runs_share_one_table_and_one_original_row(report_runs, tmp_p
     (old / "results.json").write_text(json.dumps(data))
     board = collect([*report_runs.values(), old])
     assert not board.mixed and [r.name for r in board.table_rows].count("Original model") == 1
-    md = (leaderboard([*report_runs.values()], tmp_path / "b"))["md"].read_text()
+    md = report_board["md"].read_text()
     assert "All runs scored the same: model " in md and "edit rows 6 (sha256:" in md
     assert "languages de, fr, es" in md and "label map REFUTES=1, SUPPORTS=0" in md
     sources = [line for line in md.splitlines() if line.startswith("| run |")][0]

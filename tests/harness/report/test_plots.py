@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from matplotlib.container import BarContainer, ErrorbarContainer
 
-from harness.report.leaderboard import collect, leaderboard
+from harness.report.leaderboard import collect
 from harness.report.plots import MISSING, MISSING_NOTE, STAND_IN_TITLE, clg_chart, clg_figure
 
 
@@ -50,7 +50,7 @@ def test_charts_are_written_as_png_and_pdf_with_the_same_bytes_each_time(tmp_pat
     assert all(first[f].read_bytes() == second[f].read_bytes() for f in ("png", "pdf"))
 
 
-def test_runs_on_stand_ins_say_so_in_results_and_on_every_chart(report_runs, tmp_path):
+def test_runs_on_stand_ins_say_so_in_results_and_on_every_chart(report_runs, report_board):
     data = json.loads((report_runs["none"] / "results.json").read_text())
     assert "stand-in" in data["stand_in"]["model"]  # fine-tuned from harness.model.tiny's BERT
     assert data["stand_in"]["dataset"].endswith("for de, fr, es")  # the fixture's pseudo-translations
@@ -58,9 +58,8 @@ def test_runs_on_stand_ins_say_so_in_results_and_on_every_chart(report_runs, tmp
     assert len(board.stand_in) == 2
     fig = clg_figure(board.table_rows, board.langs, stand_in=board.stand_in)
     assert any(t.startswith(STAND_IN_TITLE) for t in texts(fig))
-    paths = leaderboard(list(report_runs.values()), tmp_path / "board")
-    md = paths["md"].read_text()
-    assert paths["pdf"].is_file() and md.startswith("| Models/Methods |")
+    md = report_board["md"].read_text()
+    assert report_board["pdf"].is_file() and md.startswith("| Models/Methods |")
     assert "\n> **STAND-IN MODELS: these numbers measure nothing real** (model: fine-tuned from" in md
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.report.leaderboard import leaderboard
 
 SECRET = "hf_do_not_print_me_0123456789"
 
@@ -51,12 +50,14 @@ def hub(monkeypatch) -> FakeHub:
     return FakeHub(monkeypatch)
 
 
-def test_publishes_runs_and_a_leaderboard_in_one_commit(report_runs, hub, tmp_path, capsys, caplog):
+def test_publishes_runs_and_a_leaderboard_in_one_commit(
+    report_runs, report_board, hub, tmp_path, capsys, caplog
+):
     run = tmp_path / "tpatcher"
     shutil.copytree(report_runs["tpatcher"], run)
     (run / "checkpoint").mkdir()  # an unfinished run's edit states never go up
     (run / "checkpoint" / "state-000-000002.pt").write_bytes(b"x")
-    board = leaderboard(list(report_runs.values()), tmp_path / "board")["md"].parent
+    board = report_board["md"].parent
     args = ["publish-results", run, report_runs["mpn"], board, "--repo-id", "me/results", "--private"]
     assert cli(args) == 2  # stand-in runs are refused unless asked for
     out = capsys.readouterr()
