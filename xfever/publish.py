@@ -3,28 +3,25 @@
 The uploaded card's loading snippet names `repo_id` (the local folder is left as built).
 
 The token is whatever `huggingface_hub` finds (HF_TOKEN, or `hf auth login`); it is never passed
-around, logged or returned.
+around, logged or returned (common/hub.py, shared with `harness publish-results`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common.errors import ToolkitError, UsageError
+from common.errors import ToolkitError
 from xfever.card import DEFAULT_REPO_ID
 from xfever.schema import BUILD_FILE, CARD_FILE
 from xfever.validate import validate
 
 log = logging.getLogger(__name__)
-
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 
 
 def _upload_copy(folder: Path, repo_id: str, tmp: Path) -> Path:
@@ -49,16 +46,12 @@ def publish(
     folder: str | Path, repo_id: str, *, private: bool = False, tag: str | None = None, api: Any = None
 ) -> PublishResult:
     """Validate `folder`, then create `repo_id` (dataset), upload the folder in one commit, tag it."""
-    from huggingface_hub import HfApi, get_token
+    from common.hub import check_repo_id, hub_api
 
-    if not _REPO_ID.match(repo_id):
-        raise UsageError(f"--repo-id: expected ORG/NAME, got {repo_id!r}")
+    check_repo_id(repo_id)
     folder = Path(folder)
     validate(folder)
-    if api is None:
-        if get_token() is None:
-            raise ToolkitError("no Hugging Face token: run `hf auth login` or set HF_TOKEN")
-        api = HfApi()
+    api = hub_api(api)
     fingerprint = json.loads((folder / BUILD_FILE).read_text(encoding="utf-8")).get("fingerprint", "")
     try:
         url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)

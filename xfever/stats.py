@@ -42,6 +42,17 @@ def histogram_png(texts_by_lang: Mapping[str, Sequence[str]], *, title: str = ""
 
     Saved without the matplotlib version stamp so identical inputs give identical bytes.
     """
+    import matplotlib.pyplot as plt
+
+    fig = histogram_figure(texts_by_lang, title=title)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def histogram_figure(texts_by_lang: Mapping[str, Sequence[str]], *, title: str = "") -> Any:
+    """The figure of `histogram_png`: per language, sentences (y) per length bin (x)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -57,12 +68,10 @@ def histogram_png(texts_by_lang: Mapping[str, Sequence[str]], *, title: str = ""
         ax.hist(lengths, bins=bins, color="#4C72B0")
         ax.set_title(lang)
         ax.set_xlabel("length (characters)" if lang in CHAR_LANGS else "length (words)")
+        ax.set_ylabel("sentences")
     for ax in list(axes.flat)[len(langs) :]:
         ax.axis("off")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
+    return fig

@@ -25,10 +25,10 @@ def edit(view, request, memory) -> EditRecord:
     with torch.no_grad():  # the value points down the loss; its size is found by doubling
         patch["u"].copy_(-patch["u"].grad / (patch["u"].grad.norm() + 1e-12))
         patch["u"].grad = None
-        for steps in range(1, 13):
-            if bool((view.predict(request.texts) == request.label).all()):
-                break
+        steps = 1
+        while steps < 12 and not bool((view.predict(request.texts) == request.label).all()):
             patch["amp"].mul_(2.0)
+            steps += 1
     view.bank.commit()
     memory.add(q)  # later edits' editors may read it; this one does not
     return EditRecord(edited=True, patches_added=1, steps=steps, losses={"ce_before": float(loss.detach())})

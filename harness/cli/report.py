@@ -11,14 +11,22 @@ from common.errors import UsageError
 
 @click.command("leaderboard")
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
-@click.option("--out", required=True, help="Folder for leaderboard.md, leaderboard.csv and the plots.")
+@click.option("--out", required=True, help="Folder for the leaderboard files and charts.")
 @click.option("--compare-paper", is_flag=True, help="Add the paper's rows (marked) next to ours.")
 @click.option("--table", type=click.IntRange(1, 3), help="Paper table to compare with [default: by dataset].")
-def leaderboard_command(run_dirs: tuple[str, ...], out: str, compare_paper: bool, table: int | None) -> None:
-    """Render the paper's Table 1 (XFEVER), 2 (XNLI) or 3 (all-wrong subset) from finished runs."""
+@click.option(
+    "--allow-mixed",
+    is_flag=True,
+    help="Render runs that scored different things (rows, languages, model...) in one table marked as mixed.",
+)
+def leaderboard_command(
+    run_dirs: tuple[str, ...], out: str, compare_paper: bool, table: int | None, allow_mixed: bool
+) -> None:
+    """Render the paper's Table 1 (XFEVER), 2 (XNLI) or 3 (all-wrong subset) from finished runs:
+    leaderboard.md/.csv/.json, the CLG and gain charts (PNG, PDF), only of comparable runs."""
     from harness.report.leaderboard import leaderboard
 
-    paths = leaderboard(run_dirs, out, compare_paper=compare_paper, table=table)
+    paths = leaderboard(run_dirs, out, compare_paper=compare_paper, table=table, allow_mixed=allow_mixed)
     click.echo(Path(paths["md"]).read_text(encoding="utf-8"))
     click.echo("wrote " + ", ".join(str(p) for p in paths.values()))
 
@@ -41,4 +49,26 @@ def compare_command(run_a: str, run_b: str, out: str, n_resamples: int, seed: in
     click.echo("wrote " + ", ".join(str(p) for p in paths.values()))
 
 
-COMMANDS = (leaderboard_command, compare_command)
+@click.command("publish-results")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--repo-id", required=True, help="Hub dataset repo ORG/NAME (created if missing).")
+@click.option("--private", is_flag=True, help="Create the repo private.")
+@click.option("--path-in-repo", help="Folder in the repo to upload under [default: its root].")
+@click.option("--allow-stand-in", is_flag=True, help="Also publish runs made with stand-in models.")
+def publish_results_command(
+    paths: tuple[str, ...], repo_id: str, private: bool, path_in_repo: str | None, allow_stand_in: bool
+) -> None:
+    """Upload run folders and leaderboards to a Hub dataset repo in one commit (token: HF_TOKEN or
+    `hf auth login`; never printed)."""
+    from harness.report.publish import publish_results
+
+    result = publish_results(
+        paths, repo_id, private=private, path_in_repo=path_in_repo, allow_stand_in=allow_stand_in
+    )
+    click.echo(
+        f"published {len(result.runs)} run(s) and {len(result.leaderboards)} leaderboard(s), "
+        f"{result.files} files, to {result.repo_url} (commit {result.commit})"
+    )
+
+
+COMMANDS = (leaderboard_command, compare_command, publish_results_command)

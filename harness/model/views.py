@@ -143,6 +143,19 @@ class ModelView:
             out[torch.tensor(idx)] = logits.argmax(-1).cpu()
         return out
 
+    @torch.no_grad()
+    def logits(self, texts: Sequence[Text]) -> torch.Tensor:
+        """Logits per text (eval mode), (N, num_labels) float on CPU, batched as `predict` batches."""
+        out: torch.Tensor | None = None
+        order = self._order(texts)
+        for start in range(0, len(order), self.batch_size * 4):
+            idx = order[start : start + self.batch_size * 4]
+            logits = self.forward(self.encode([texts[i] for i in idx])).logits
+            if out is None:
+                out = torch.empty(len(texts), logits.shape[-1], dtype=torch.float32)
+            out[torch.tensor(idx)] = logits.float().cpu()
+        return out if out is not None else torch.empty(0, 0)
+
     # -- path-specific ------------------------------------------------------------------------
     def encode(self, texts: Sequence[Text]) -> Any:
         raise NotImplementedError

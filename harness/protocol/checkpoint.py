@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoint"
 CHECKPOINT_FILE = "checkpoint.json"
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: RowRecords carry the per-sample columns (lang, gold, pred, prob_gold)
 
 
 class RunInterrupted(KeyboardInterrupt):

@@ -32,6 +32,7 @@ from harness.protocol.folders import FolderResult, FolderSink, ProtocolError, pl
 from harness.protocol.run_dir import RunIdentity, clear, run_dir_state
 from harness.report.results import EvalResult, RunWriter, load_run, result_from
 from harness.report.scoring import RowRecords, score_rows
+from harness.report.standin import stand_in_record
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,7 @@ def assemble(
         timings=timings,
         status=status,
         error=error,
+        stand_in=stand_in_record(config.model, config.dataset),
     )
 
 

@@ -15,8 +15,8 @@ from common.errors import ToolkitError
 from common.io import to_json, write_text_atomic
 from common.provenance import provenance
 from harness.report.bootstrap import DEFAULT_RESAMPLES
-from harness.report.results import ROWS_FILE, SCHEMA_VERSION, load_result
-from harness.report.scoring import COLUMNS, RowRecords, metric_keys, row_scores
+from harness.report.results import SCHEMA_VERSION, load_result
+from harness.report.scoring import RowRecords, metric_keys, row_scores
 
 COMPARE_JSON, COMPARE_MD = "compare.json", "compare.md"
 SKIPPED = ("patch_num", "edit_success")  # a count, and edit-time steps that differ between runs
@@ -24,16 +24,10 @@ SKIPPED = ("patch_num", "edit_success")  # a count, and edit-time steps that dif
 
 def load_rows(run_dir: str | Path) -> RowRecords:
     """rows.parquet of a run folder as RowRecords."""
-    import pandas as pd
+    from harness.report.samples import load_samples
 
-    path = Path(run_dir) / ROWS_FILE
-    if not path.is_file():
-        raise ToolkitError(f"{run_dir}: no {ROWS_FILE} (not a finished harness run)")
-    frame = pd.read_parquet(path)
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise ToolkitError(f"{path}: missing column(s) {missing}")
-    return RowRecords(*(frame[c].tolist() for c in COLUMNS))
+    frame = load_samples(run_dir)
+    return RowRecords.from_columns({c: frame[c].tolist() for c in RowRecords.names() if c in frame.columns})
 
 
 def compare_runs(

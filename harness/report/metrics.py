@@ -69,5 +69,22 @@ def table_columns(langs: Sequence[str]) -> list[tuple[str, Metric]]:
     return cols
 
 
+def metrics_info(keys: Iterable[str], langs: Sequence[str] = ()) -> dict[str, dict[str, object]]:
+    """results.json `metrics_info`: per metric key, its display name, direction and unit.
+
+    `higher_is_better` is null for counts (`patch_num`), as in `METRICS`; keys no declaration covers
+    (a custom editor's extra metric) get nulls rather than a guess."""
+    info: dict[str, dict[str, object]] = {}
+    for key in keys:
+        metric = metric_for(key, langs)
+        lang = key.removeprefix(metric.key + "_") if metric is not None and metric.per_language else None
+        info[key] = {
+            "display": metric.display_for(lang) if metric is not None else key,
+            "higher_is_better": metric.higher_is_better if metric is not None else None,
+            "unit": ("fraction" if metric.percent else "count") if metric is not None else None,
+        }
+    return info
+
+
 def accuracy(correct: Sequence[bool]) -> float | None:
     return sum(map(bool, correct)) / len(correct) if len(correct) else None

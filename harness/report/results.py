@@ -16,7 +16,9 @@ from typing import Any
 from common.io import to_json, write_parquet_atomic, write_text_atomic
 from harness.report.scoring import RowRecords
 
-SCHEMA_VERSION = 2  # 2: identity, provenance.environment, folders = what ran
+SCHEMA_VERSION = 2  # 2: identity, provenance.environment, folders = what ran, metrics_info, scored,
+# stand_in; rows.parquet per-sample columns
+READABLE_VERSIONS = (1, 2)  # leaderboards and comparisons still read version-1 run folders
 RESULTS_FILE = "results.json"
 STEPS_FILE = "steps.jsonl"
 ROWS_FILE = "rows.parquet"
@@ -46,6 +48,7 @@ class EvalResult:
     steps: list[dict[str, Any]] = field(default_factory=list, repr=False)
     rows: RowRecords = field(default_factory=RowRecords, repr=False)
     bootstrap: dict[str, Any] = field(default_factory=dict)  # how every metric's `ci` was computed
+    stand_in: dict[str, Any] | None = None  # stand-in model / synthetic translations (report.standin)
     schema_version: int = SCHEMA_VERSION
     origin: str = "run"  # run | resumed | reused (a complete run folder read back); not written
 
@@ -53,11 +56,26 @@ class EvalResult:
         entry = (self.original if original else self.metrics).get(key)
         return None if entry is None else entry["value"]
 
+    def scored(self) -> dict[str, Any]:
+        """The rows scored, per metric group (count and id hash): what leaderboards group runs by."""
+        from harness.report.comparable import scored_summary
+
+        return scored_summary(self.rows)
+
+    def metrics_info(self) -> dict[str, dict[str, Any]]:
+        """Display name, `higher_is_better` and unit of every metric key in `metrics` / `original`."""
+        from harness.report.metrics import metrics_info
+
+        keys = list(dict.fromkeys([*self.original, *self.metrics]))
+        return metrics_info(keys, self.dataset.get("langs", ()))
+
     def to_dict(self) -> dict[str, Any]:
         """The body of results.json (steps and rows go to their own files)."""
         skip = {"steps", "rows", "origin", "schema_version"}
         body = {k: v for k, v in self.__dict__.items() if k not in skip}
         body["files"] = {"steps": STEPS_FILE, "rows": ROWS_FILE, "folders": FOLDERS_DIR}
+        body["metrics_info"] = self.metrics_info()
+        body["scored"] = self.scored()
         return {"schema_version": SCHEMA_VERSION, **body}
 
 
@@ -76,6 +94,7 @@ def result_from(
     timings: dict[str, float],
     status: str,
     error: str | None,
+    stand_in: dict[str, Any] | None = None,
 ) -> EvalResult:
     """Pool the original model's records and the finished folders into the run's result."""
     from harness.report.scoring import summarize
@@ -111,6 +130,7 @@ def result_from(
         steps=steps,
         rows=rows,
         bootstrap=bootstrap_info(config),
+        stand_in=stand_in,
     )
 
 
@@ -128,14 +148,17 @@ def bootstrap_info(config: Any) -> dict[str, Any]:
     }
 
 
-def write_rows(path: Path, rows: RowRecords) -> None:
-    write_parquet_atomic(path, rows.to_frame())
+def write_rows(path: Path, rows: RowRecords, steps: list[dict[str, Any]] | None = None) -> None:
+    """rows.parquet: the records plus the edit flags from `steps` (harness.report.samples)."""
+    from harness.report.samples import frame
+
+    write_parquet_atomic(path, frame(rows, steps or []))
 
 
 def write_folder(run_dir: str | Path, folder: Any, metrics: dict[str, Any], header: dict[str, Any]) -> None:
     """folders/folder_NNN.json (+ .rows.parquet) for one finished folder."""
     base = Path(run_dir) / FOLDERS_DIR / f"folder_{folder.index:03d}"
-    write_rows(base.with_suffix(".rows.parquet"), folder.rows)
+    write_rows(base.with_suffix(".rows.parquet"), folder.rows, folder.steps)
     body = {"schema_version": SCHEMA_VERSION, **header, "folder": folder.index, "rows": len(folder.row_ids)}
     body |= {"patches": folder.patches, "seconds": folder.seconds, "metrics": metrics, "steps": folder.steps}
     write_text_atomic(base.with_suffix(".json"), to_json(body))
@@ -164,7 +187,7 @@ def write_result(run_dir: str | Path, result: EvalResult) -> Path:
     out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / STEPS_FILE, "".join(json.dumps(s, default=str) + "\n" for s in result.steps))
-    write_rows(out / ROWS_FILE, result.rows)
+    write_rows(out / ROWS_FILE, result.rows, result.steps)
     write_text_atomic(out / RESULTS_FILE, to_json(result.to_dict()))
     return out
 
@@ -193,8 +216,9 @@ def load_result(run_dir: str | Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ToolkitError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
-    if data.get("schema_version") != SCHEMA_VERSION:
+    if data.get("schema_version") not in READABLE_VERSIONS:
         raise ToolkitError(
-            f"{path}: field 'schema_version': {data.get('schema_version')!r}, expected {SCHEMA_VERSION}"
+            f"{path}: field 'schema_version': {data.get('schema_version')!r}, expected one of "
+            f"{list(READABLE_VERSIONS)}"
         )
     return data

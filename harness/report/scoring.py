@@ -1,32 +1,49 @@
-"""Per-row correctness of a model on the suite, and the pooled metrics computed from it.
+"""Per-row outcomes of a model on the suite, and the pooled metrics computed from them.
 
-Every metric keeps its rows (`RowRecords`: model, folder, metric, row id, correct), written to
-`rows.parquet`, so that confidence intervals (harness.report.bootstrap) can be computed from the run folder.
+Every metric keeps its rows (`RowRecords`), written to `rows.parquet`, so that confidence intervals
+(harness.report.bootstrap) can be computed from the run folder and every prediction can be inspected
+(the per-sample log, like lm-eval's `--log_samples` and EasyEdit's pre/post records): one record per
+scored text and evaluated model (`original`: before any edit, folder -1; `edited`: each folder's
+final model), with the language, gold and predicted label and the probability of the gold label.
+Ids only, never texts: XNLI (CC BY-NC 4.0) must not be copied into outputs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from harness.data.suite import EditRow, EvalSuite, Text
 
+# What the bootstrap, `harness compare` and checkpoints have always read (rows.parquet version 1).
 COLUMNS = ("model", "folder", "metric", "row_id", "correct")
+# The per-sample log (results schema 2): language of the text, gold and predicted label names,
+# softmax probability of the gold label.
+SAMPLE_COLUMNS = ("lang", "gold", "pred", "prob_gold")
+SOURCE_LANG = "en"  # the edit and locality rows of XFEVER and XNLI are English
 
 
 @dataclass
 class RowRecords:
-    """Column lists of per-row outcomes."""
+    """Column lists of per-row outcomes (see the module docstring)."""
 
     model: list[str] = field(default_factory=list)
     folder: list[int] = field(default_factory=list)
     metric: list[str] = field(default_factory=list)
     row_id: list[str] = field(default_factory=list)
     correct: list[bool] = field(default_factory=list)
+    lang: list[str | None] = field(default_factory=list)
+    gold: list[str | None] = field(default_factory=list)
+    pred: list[str | None] = field(default_factory=list)
+    prob_gold: list[float | None] = field(default_factory=list)
+
+    @staticmethod
+    def names() -> tuple[str, ...]:
+        return tuple(f.name for f in fields(RowRecords))
 
     def extend(self, other: RowRecords) -> None:
-        for name in COLUMNS:
+        for name in self.names():
             getattr(self, name).extend(getattr(other, name))
 
     def __len__(self) -> int:
@@ -35,15 +52,21 @@ class RowRecords:
     def to_frame(self) -> Any:
         import pandas as pd
 
-        return pd.DataFrame({name: getattr(self, name) for name in COLUMNS})
+        return pd.DataFrame({name: getattr(self, name) for name in self.names()})
 
     def where(self, keep: Any) -> RowRecords:
         """The records for which `keep(metric, row_id)` is true."""
         mask = [bool(keep(key, rid)) for key, rid in zip(self.metric, self.row_id, strict=True)]
         out = RowRecords()
-        for name in COLUMNS:
+        for name in self.names():
             getattr(out, name).extend(v for v, m in zip(getattr(self, name), mask, strict=True) if m)
         return out
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, list[Any]]) -> RowRecords:
+        """From a mapping of column lists; the per-sample columns of a version-1 file become nulls."""
+        n = len(columns["row_id"])
+        return cls(**{name: list(columns.get(name) or [None] * n) for name in cls.names()})
 
     @classmethod
     def concat(cls, parts: Iterable[RowRecords]) -> RowRecords:
@@ -51,6 +74,14 @@ class RowRecords:
         for part in parts:
             out.extend(part)
         return out
+
+
+def lang_of(key: str) -> str:
+    """The language of the texts of metric group `key` (`clg_de`, `clg_rephrase_de` -> de)."""
+    for prefix in ("clg_rephrase_", "clg_"):
+        if key.startswith(prefix):
+            return key.removeprefix(prefix)
+    return SOURCE_LANG
 
 
 def edit_groups(rows: Sequence[EditRow], langs: Sequence[str]) -> dict[str, list[tuple[str, Text, str]]]:
@@ -94,15 +125,37 @@ def score_rows(
     """Predict every scored text once (one batched call) and record which rows are correct."""
     groups = edit_groups(rows, suite.langs) | (locality_groups(suite) if locality else {})
     flat = [(key, rid, text, label) for key, items in groups.items() for rid, text, label in items]
-    preds = view.predict([text for _, _, text, _ in flat]).tolist() if flat else []
+    preds, probs = _predictions(view, [text for _, _, text, _ in flat], [label_ids[x] for *_, x in flat])
+    names = {index: name for name, index in label_ids.items()}
     out = RowRecords()
-    for (key, rid, _, label), pred in zip(flat, preds, strict=True):
+    for (key, rid, _, label), pred, prob in zip(flat, preds, probs, strict=True):
         out.model.append(model)
         out.folder.append(folder)
         out.metric.append(key)
         out.row_id.append(rid)
         out.correct.append(pred == label_ids[label])
+        out.lang.append(lang_of(key))
+        out.gold.append(label)
+        out.pred.append(names.get(pred, f"logit_{pred}"))  # a head wider than the dataset's labels
+        out.prob_gold.append(prob)
     return out
+
+
+def _predictions(view: Any, texts: list[Text], gold: list[int]) -> tuple[list[int], list[float | None]]:
+    """Predicted logit index and softmax probability of the gold label per text, in one batched call.
+
+    The prediction is the argmax of the same logits `view.predict` takes it from; a view without
+    `logits` (a custom one) gives predictions only."""
+    if not texts:
+        return [], []
+    if not hasattr(view, "logits"):
+        return view.predict(texts).tolist(), [None] * len(texts)
+    import torch
+
+    logits = view.logits(texts)
+    preds = logits.argmax(-1)
+    probs = torch.softmax(logits, dim=-1).gather(1, torch.tensor(gold).unsqueeze(1)).squeeze(1)
+    return preds.tolist(), probs.tolist()
 
 
 def pooled_metrics(

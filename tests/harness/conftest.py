@@ -135,9 +135,10 @@ def write_tiny_xfever(out: Path, rows: list[dict], langs=LANGS, *, translated_re
             table = layout.translated_table({**base, "claim": claims}, cols)
             counts[lang][split] = layout.write_split(out, lang, split, table)
     _write_card(out, counts)
-    (out / schema.BUILD_FILE).write_text(
-        json.dumps({"build_id": "tiny-test", "langs": list(langs), "configs": counts}), encoding="utf-8"
-    )
+    # the pseudo-translations stand in for opus-mt, as the builder records stand-in engines
+    engines = {lang: {"engine": "pseudo-translation (test fixture)", "stand_in": True} for lang in langs}
+    record = {"build_id": "tiny-test", "langs": list(langs), "configs": counts, "engines": engines}
+    (out / schema.BUILD_FILE).write_text(json.dumps(record), encoding="utf-8")
     return out
 
 
@@ -197,3 +198,46 @@ def tiny_model(tmp_path_factory, tiny_xfever: Path, fever_rows) -> Path:
     """A tiny BERT trained briefly on the tiny train split: some edit rows right, some wrong."""
     base_dir = tmp_path_factory.mktemp("bert") / "base"
     return train_tiny_model(tiny_xfever, fever_rows, base_dir, tmp_path_factory.mktemp("bert") / "trained")
+
+
+REPORT_EDITORS = ("none", "tpatcher", "mpn")
+
+
+def quick_config(model: Path, dataset: Path, out: Path, editor: str, **changes):
+    """A few-second run of the protocol: 6 edit rows in 2 folders, small editor budgets."""
+    from harness import EvalConfig
+
+    settings = dict(
+        model=str(model),
+        dataset=str(dataset),
+        editor=editor,
+        editor_options={"max_steps": 20} if editor != "none" else {},
+        folders=2,
+        max_edits=6,
+        progress=False,
+        bootstrap_resamples=200,
+        out_dir=str(out),
+    )
+    return EvalConfig(**(settings | changes))
+
+
+@pytest.fixture(scope="session")
+def report_runs(tmp_path_factory, tiny_model: Path, tiny_xfever: Path) -> dict[str, Path]:
+    """Finished run folders of three editors on the same rows (one comparable group), shared by the
+    report tests (leaderboard, plots, per-sample log, schema, publish)."""
+    from harness import evaluate
+
+    root = tmp_path_factory.mktemp("report-runs")
+    runs = {}
+    for editor in REPORT_EDITORS:
+        evaluate(quick_config(tiny_model, tiny_xfever, root / editor, editor))
+        runs[editor] = root / editor
+    return runs
+
+
+@pytest.fixture(scope="session")
+def report_board(tmp_path_factory, report_runs: dict[str, Path]) -> dict[str, Path]:
+    """The leaderboard of `report_runs` (written once: its PDF charts take seconds)."""
+    from harness.report.leaderboard import leaderboard
+
+    return leaderboard(list(report_runs.values()), tmp_path_factory.mktemp("report-board") / "board")
