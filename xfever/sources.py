@@ -118,8 +118,10 @@ def collect(records: Iterable[tuple[int | None, Any]], path: object) -> tuple[li
 
 
 def _jsonl_records(path: Path) -> Iterator[tuple[int, Any]]:
+    # utf-8-sig: files saved by Windows editors (and pandas `to_json(..., encoding="utf-8-sig")`) start
+    # with a byte-order mark, which json.loads refuses; universal newlines already take care of CRLF.
     try:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8-sig") as handle:
             for number, raw in enumerate(handle, start=1):
                 if not raw.strip():
                     continue
