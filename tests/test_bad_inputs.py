@@ -46,6 +46,11 @@ def world(tmp_path_factory, fever_claims):
 
     root = tmp_path_factory.mktemp("bad")
     marian = make_tiny_marian(root / "mt-de", fever_claims[:80], fever_claims[:80], vocab_size=120, seed=0)
+    # Its tokenizer allows 512 tokens, its position table 64 (as in some opus-mt exports): the huge
+    # claim must be cut at 64, not crash the embedding.
+    tokenizer_config = marian / "tokenizer_config.json"
+    config = json.loads(tokenizer_config.read_text(encoding="utf-8")) | {"model_max_length": 512}
+    tokenizer_config.write_text(json.dumps(config), encoding="utf-8")
     files = {
         "edit": root / "edit.jsonl",
         "train": root / "train.jsonl",
@@ -218,7 +223,8 @@ def test_failed_edit_run_is_recorded_whole(world, tmp_path):
 
 
 def test_huge_inputs_are_truncated_not_fatal(world, tmp_path, capfd):
-    """A claim far over every max_length was built (translation cut) and is evaluated (tokens cut)."""
+    """A claim far over every max_length, and over the MT model's position table, was built (translation
+    cut at the table) and is evaluated (tokens cut)."""
     import pyarrow.parquet as pq
 
     de = pq.read_table(next((world["dataset"] / "de").glob("edit*.parquet"))).to_pylist()

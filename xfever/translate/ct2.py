@@ -15,7 +15,7 @@ from common.errors import ToolkitError
 from xfever.translate.base import DecodeSettings, EngineInfo
 from xfever.translate.batching import decoding_record, map_sorted, max_new_tokens
 from xfever.translate.revision import ModelSource, describe_model
-from xfever.translate.targets import encode_sources, load_tokenizer, resolve_target_token
+from xfever.translate.targets import encode_sources, load_tokenizer, resolve_target_token, source_limit
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +165,7 @@ class CT2Translator:
         generation = GenerationConfig.from_pretrained(model)
         self.num_beams = settings.num_beams or generation.num_beams or 1
         self.model_limit = min(config.max_position_embeddings, generation.max_length or 10**9)
+        self.source_limit = source_limit(self.tokenizer, config.max_position_embeddings)
         source = describe_model(model)  # after the config download, so the Hub snapshot is known
         quantization = COMPUTE_TYPES[self.precision]
         self.model_dir, self.converted_now = convert(
@@ -182,6 +183,7 @@ class CT2Translator:
             self.settings,
             num_beams=self.num_beams,
             model_limit=self.model_limit,
+            source_limit=self.source_limit,
             batching="length-sorted, input order restored; ct2 batch_type=tokens",
             overrides=("decode_overrides", self.decode_overrides),
         )
@@ -197,7 +199,7 @@ class CT2Translator:
 
     def source_ids(self, texts: list[str]) -> list[list[int]]:
         """Token ids of each source row: target token (if any), pieces, `</s>`."""
-        return encode_sources(self.tokenizer, texts, self.target_token)
+        return encode_sources(self.tokenizer, texts, self.target_token, self.source_limit)
 
     def translate_tokens(self, texts: list[str]) -> list[list[str]]:
         """Output tokens (SentencePiece pieces, no `</s>`) per row, in input order."""

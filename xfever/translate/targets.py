@@ -65,14 +65,31 @@ def resolve_target_token(lang: str, model: str, tokenizer: Any, target_token: st
     return None
 
 
-def encode_sources(tokenizer: Any, texts: list[str], target_token: str | None) -> list[list[int]]:
-    """Token ids of each source row: the target token (if any), the pieces, `</s>`."""
+def source_limit(tokenizer: Any, max_position_embeddings: int | None) -> int:
+    """Longest source the model can encode: the tokenizer's `model_max_length`, or the model's position
+    table when that is shorter (a longer source indexes past the table: IndexError / ct2 RuntimeError)."""
+    limit = int(tokenizer.model_max_length)
+    return min(limit, max_position_embeddings) if max_position_embeddings else limit
+
+
+def encode_sources(
+    tokenizer: Any, texts: list[str], target_token: str | None, max_length: int | None = None
+) -> list[list[int]]:
+    """Token ids of each source row: the target token (if any), the pieces, `</s>`.
+
+    Rows are cut at `max_length` tokens (default: the tokenizer's `model_max_length`), `</s>` kept.
+    """
     if not texts:
         return []  # the tokenizer refuses an empty batch
     prefix = f"{target_token} " if target_token else ""
-    ids = tokenizer([prefix + text for text in texts], truncation=True)["input_ids"]
-    limit = tokenizer.model_max_length
+    limit = max_length or int(tokenizer.model_max_length)
+    ids = tokenizer([prefix + text for text in texts], truncation=True, max_length=limit)["input_ids"]
     truncated = sum(len(row) >= limit for row in ids)
     if truncated:
-        log.warning("%d source rows reached the tokenizer limit of %d tokens: cut", truncated, limit)
+        log.warning(
+            "%d source rows reached the limit of %d tokens (the smaller of the tokenizer's model_max_length "
+            "and the model's position table): cut",
+            truncated,
+            limit,
+        )
     return ids
