@@ -112,9 +112,12 @@ class NanLoss:
 
 @dataclass
 class Case:
+    """`tool` is "xfever" or "harness" (the CLI, `args(w)` its arguments) or "api": `args(w)` is then a
+    callable, the same request through the Python API, which must raise ToolkitError."""
+
     name: str
     tool: str
-    args: Callable[[dict], list[str]]
+    args: Callable[[dict], list[str]] | Callable[[dict], Callable[[], object]]
     expect: tuple[str, ...]  # substrings of the message
     setup: Callable[[dict], None] | None = None
     absent: Callable[[dict], list[Path]] = field(default=lambda w: [])  # must not exist afterwards
@@ -132,6 +135,47 @@ def _bad_kilt(name: str, text: str) -> Callable[[dict], list[str]]:
         return [*_build_args(files, w["marian"]), "--out", str(w["tmp"] / "out")]
 
     return args
+
+
+def _api_build(edit: str | None = None, model: str | None = None, **settings) -> Callable[[dict], Callable]:
+    """`xfever.build.build` with the CLI cases' settings; `edit` (text) replaces the edit file."""
+
+    def args(w: dict) -> Callable[[], object]:
+        from xfever.build import build
+        from xfever.config import BuildConfig
+        from xfever.translate.base import DecodeSettings
+
+        files = dict(w["files"])
+        if edit is not None:
+            files["edit"] = _write(w["tmp"] / "api.jsonl", edit)
+        config = BuildConfig(
+            out=w["tmp"] / "out",
+            langs=("de",),
+            edit_file=str(files["edit"]),
+            train_file=str(files["train"]),
+            test_file=str(files["test"]),
+            models=(("de", model.format(**w) if model else str(w["marian"])),),
+            decode=DecodeSettings(num_beams=1, max_len_ratio=0.5),
+            quiet=True,
+            **settings,
+        )
+        return lambda: build(config)
+
+    return args
+
+
+def _model_args(model: str) -> Callable[[dict], list[str]]:
+    """`xfever build` with `--model de=MODEL` (formatted with the world: {marian}, {bert}, {tmp})."""
+
+    def args(w: dict) -> list[str]:
+        built = _build_args(w["files"], w["marian"])
+        built[built.index("--model") + 1] = "de=" + model.format(**w)
+        return [*built, "--out", str(w["tmp"] / "out")]
+
+    return args
+
+
+TRUNCATED = _kilt(_rows(2)) + '{"id": "r9", "input": "A claim that was cut'
 
 
 def _eval(*extra: str, dataset: str | None = None) -> Callable[[dict], list[str]]:
@@ -159,6 +203,21 @@ RUN = lambda w: [w["tmp"] / "runs" / "run" / "results.json"]  # noqa: E731
 CASES = [
     Case("malformed json line", "xfever", _bad_kilt("m.jsonl", _kilt(_rows(2)) + "{not json\n"),
          ("m.jsonl:3", "malformed JSON"), absent=OUT),
+    Case("malformed json line (API)", "api", _api_build(_kilt(_rows(2)) + "{not json\n"),
+         ("api.jsonl:3", "malformed JSON"), absent=OUT),
+    Case("truncated json line", "xfever", _bad_kilt("t.jsonl", TRUNCATED),
+         ("t.jsonl:3", "malformed JSON", "cut short"), absent=OUT),
+    Case("truncated json line (API)", "api", _api_build(TRUNCATED),
+         ("api.jsonl:3", "malformed JSON", "cut short"), absent=OUT),
+    Case("model folder does not exist", "xfever", _model_args("{tmp}/no-such-model"),
+         ("language 'de'", "no-such-model", "no such folder"), absent=OUT),
+    Case("model folder does not exist (API)", "api", _api_build(model="{tmp}/no-such-model"),
+         ("language 'de'", "no-such-model", "no such folder"), absent=OUT),
+    Case("classifier given as MT model", "xfever", _model_args("{bert}"),
+         ("language 'de'", "not a translation model", "'bert'", "BertForSequenceClassification"),
+         absent=OUT),
+    Case("classifier given as MT model (API)", "api", _api_build(model="{bert}"),
+         ("language 'de'", "not a translation model", "BertForSequenceClassification"), absent=OUT),
     Case("wrong label field", "xfever", _bad_kilt("w.jsonl", _kilt([_row(1, "MAYBE")])),
          ("w.jsonl:1", "output[0].answer", "MAYBE"), absent=OUT),
     Case("missing input field", "xfever", _bad_kilt("f.jsonl", _kilt([NO_INPUT])),
@@ -203,7 +262,14 @@ def test_bad_input(case: Case, world, tmp_path):
     w = dict(world, tmp=tmp_path)
     if case.setup:
         case.setup(w)
-    code, out = _invoke(case.tool, case.args(w))
+    if case.tool == "api":
+        from common.errors import ToolkitError
+
+        with pytest.raises(ToolkitError) as caught:
+            case.args(w)()
+        code, out = 1, str(caught.value)
+    else:
+        code, out = _invoke(case.tool, case.args(w))
     assert code != 0, out
     assert "Traceback" not in out
     for text in case.expect:

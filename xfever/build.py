@@ -92,8 +92,11 @@ def build(config: BuildConfig, *, on_shard: ShardHook | None = None) -> BuildRes
 
 
 def resolve_models(config: BuildConfig) -> dict[str, tuple[str, str | None]]:
-    """lang -> (model id or path, target token override or None for the language's default)."""
+    """lang -> (model id or path, target token override or None for the language's default).
+
+    A local model that cannot be a translation model is refused here, before any source is read."""
     from xfever.translate import DEFAULT_MODELS
+    from xfever.translate.targets import check_model
 
     overrides, tokens = dict(config.models), dict(config.target_tokens)
     models = {}
@@ -101,6 +104,7 @@ def resolve_models(config: BuildConfig) -> dict[str, tuple[str, str | None]]:
         model = overrides.get(lang) or DEFAULT_MODELS.get(lang)
         if model is None:
             raise ToolkitError(f"missing model for language '{lang}': pass --model {lang}=ID_OR_PATH")
+        check_model(lang, model)
         models[lang] = (model, tokens.get(lang))
     return models
 

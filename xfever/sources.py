@@ -128,13 +128,22 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, Any]]:
                 try:
                     yield number, json.loads(raw)
                 except json.JSONDecodeError as err:
-                    raise ToolkitError(
-                        f"{at(path, number)}: malformed JSON ({err.msg}, column {err.colno})"
-                    ) from None
+                    raise ToolkitError(f"{at(path, number)}: {_json_problem(raw, err)}") from None
     except UnicodeDecodeError as err:
         raise ToolkitError(f"{path}: not UTF-8 text ({err.reason})") from None
     except OSError as err:
         raise ToolkitError(f"{path}: cannot read ({err.strerror or err})") from None
+
+
+def _json_problem(raw: str, err: json.JSONDecodeError) -> str:
+    """What is wrong with a line json.loads refused, in words: a line that stops before its record
+    is complete (a file cut short, a record split over lines) is told apart from other bad JSON."""
+    if err.pos >= len(raw.rstrip()) or err.msg.startswith("Unterminated string"):
+        return (
+            f"malformed JSON: the record is cut short (the line ends at column {len(raw.rstrip())} "
+            "before the JSON object is complete; was the file truncated, or a record split over lines?)"
+        )
+    return f"malformed JSON ({err.msg}, column {err.colno})"
 
 
 def is_local(location: str) -> bool:

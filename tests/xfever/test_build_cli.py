@@ -174,7 +174,7 @@ GOOD = {"id": "1", "input": "A claim .", "output": [{"answer": "SUPPORTS"}]}
         ([GOOD, GOOD], [], ["in.jsonl:2", "duplicate id"]),
         ([GOOD], ["--langs", "de,xx"], ["unknown language code 'xx'"]),
         ([GOOD], ["--langs", "it"], ["missing model for language 'it'"]),
-        ([GOOD], ["--model", "de=MISSING"], ["language 'de'", "cannot load model"]),
+        ([GOOD], ["--model", "de=MISSING"], ["language 'de'", "cannot load model", "no such folder"]),
         ([GOOD], ["--edit-file", "NOFILE"], ["NOFILE", "cannot read"]),
         ([GOOD], ["--edit-file", "FOLDER"], ["not a file"]),
         (["\udcff"], [], ["in.jsonl", "not UTF-8"]),

@@ -159,7 +159,7 @@ class CT2Translator:
         self.settings = settings
         self.device = resolve_device(settings.device, ctranslate2)
         self.precision = resolve_precision(settings.precision, self.device, ctranslate2)
-        self.tokenizer = load_tokenizer(model)
+        self.tokenizer = load_tokenizer(model, lang)
         self.target_token = resolve_target_token(lang, str(model), self.tokenizer, target_token)
         config = MarianConfig.from_pretrained(model)
         generation = GenerationConfig.from_pretrained(model)

@@ -70,7 +70,7 @@ class MarianTranslator:
         self.settings = settings
         self.device = resolve_device(settings.device)
         self.precision = resolve_precision(settings.precision, self.device)
-        self.tokenizer = load_tokenizer(model)
+        self.tokenizer = load_tokenizer(model, lang)
         self.target_token = resolve_target_token(lang, str(model), self.tokenizer, target_token)
         self.model = MarianMTModel.from_pretrained(model, dtype=getattr(torch, _DTYPES[self.precision]))
         self.model.to(self.device).eval()
