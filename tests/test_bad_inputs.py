@@ -137,8 +137,11 @@ def _bad_kilt(name: str, text: str) -> Callable[[dict], list[str]]:
     return args
 
 
-def _api_build(edit: str | None = None, model: str | None = None, **settings) -> Callable[[dict], Callable]:
-    """`xfever.build.build` with the CLI cases' settings; `edit` (text) replaces the edit file."""
+def _api_build(
+    edit: str | None = None, model: str | None = None, extra_models: tuple = (), **settings
+) -> Callable[[dict], Callable]:
+    """`xfever.build.build` with the CLI cases' settings; `edit` (text) replaces the edit file, `model`
+    the de model (formatted with the world), `extra_models` are more (lang, model) overrides."""
 
     def args(w: dict) -> Callable[[], object]:
         from xfever.build import build
@@ -154,7 +157,7 @@ def _api_build(edit: str | None = None, model: str | None = None, **settings) ->
             edit_file=str(files["edit"]),
             train_file=str(files["train"]),
             test_file=str(files["test"]),
-            models=(("de", model.format(**w) if model else str(w["marian"])),),
+            models=(("de", model.format(**w) if model else str(w["marian"])), *extra_models),
             decode=DecodeSettings(num_beams=1, max_len_ratio=0.5),
             quiet=True,
             **settings,
@@ -218,6 +221,17 @@ CASES = [
          absent=OUT),
     Case("classifier given as MT model (API)", "api", _api_build(model="{bert}"),
          ("language 'de'", "not a translation model", "BertForSequenceClassification"), absent=OUT),
+    Case("--model for a language not in --langs", "xfever",
+         lambda w: [*_build_args(w["files"], w["marian"]), "--model", f"fr={w['marian']}",
+                    "--out", str(w["tmp"] / "out")],
+         ("--model fr=", "'fr' is not in --langs (de)"), absent=OUT),
+    Case("--target-token for a language not in --langs", "xfever",
+         lambda w: [*_build_args(w["files"], w["marian"]), "--target-token", "zh=>>cmn_Hans<<",
+                    "--out", str(w["tmp"] / "out")],
+         ("--target-token zh=>>cmn_Hans<<", "'zh' is not in --langs (de)"), absent=OUT),
+    Case("--model for a language not in --langs (API)", "api",
+         _api_build(extra_models=(("fr", "x"),)),
+         ("--model fr=x", "'fr' is not in --langs (de)"), absent=OUT),
     Case("wrong label field", "xfever", _bad_kilt("w.jsonl", _kilt([_row(1, "MAYBE")])),
          ("w.jsonl:1", "output[0].answer", "MAYBE"), absent=OUT),
     Case("missing input field", "xfever", _bad_kilt("f.jsonl", _kilt([NO_INPUT])),

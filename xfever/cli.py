@@ -142,9 +142,9 @@ def _build_config(opts: dict[str, Any]) -> Any:
         precision=opts["precision"],
     )
     langs = _langs(opts["langs"])
-    # Overrides for languages not built are ignored, so one long list of --model can serve any --langs.
-    models = tuple(p for p in _pairs("--model", opts["models"]) if p[0] in langs)
-    tokens = tuple(p for p in _pairs("--target-token", opts["target_tokens"]) if p[0] in langs)
+    # An override for a language not in --langs is refused by BuildConfig.check (not dropped here).
+    models = _pairs("--model", opts["models"])
+    tokens = _pairs("--target-token", opts["target_tokens"])
     return BuildConfig(
         out=opts["out"],
         langs=langs,

@@ -94,11 +94,11 @@ def test_build_json_names_no_machine_paths_and_is_readable(built_small: Path, sm
 
 
 def test_ready_made_full_sample_zh(
-    fever_sample: Path, fever_claims: list[str], model_args, tmp_path: Path
+    fever_sample: Path, fever_claims: list[str], models_for, tmp_path: Path
 ) -> None:
     out = tmp_path / "xfever_data"
     result = run(
-        ["build", "--langs", "zh", "--edit-file", fever_sample, "--out", out, *model_args[6:8], *FAST]
+        ["build", "--langs", "zh", "--edit-file", fever_sample, "--out", out, *models_for("zh"), *FAST]
     )
     assert result.exit_code == 0, result.output
     zh = _load(out, "zh", "edit", tmp_path / "cache")
@@ -111,10 +111,10 @@ def test_ready_made_full_sample_zh(
     assert run(["validate", out]).exit_code == 0
 
 
-def test_split_mode(fever_sample: Path, model_args, tmp_path: Path) -> None:
+def test_split_mode(fever_sample: Path, models_for, tmp_path: Path) -> None:
     out = tmp_path / "split"
     args = ["build", "--langs", "ar", "--train", fever_sample, "--dev", fever_sample, "--split-seed", "3"]
-    result = run([*args, "--out", out, *model_args[8:10], *FAST])
+    result = run([*args, "--out", out, *models_for("ar"), *FAST])
     assert result.exit_code == 0, result.output
     record = json.loads((out / "build.json").read_text(encoding="utf-8"))
     assert record["configs"]["en"] == {"train": 191, "validation": 23, "edit": 23, "test": 239}
@@ -124,9 +124,9 @@ def test_split_mode(fever_sample: Path, model_args, tmp_path: Path) -> None:
     assert ar_edit["id"] == en_edit["id"] and ar_edit["claim_en"] == en_edit["claim"]
     assert record["engines"]["ar"]["target_token"] == ">>ara<<"
     # a second run with the same arguments finds the build already there
-    again = run([*args, "--out", out, *model_args[8:10], *FAST])
+    again = run([*args, "--out", out, *models_for("ar"), *FAST])
     assert again.exit_code == 0 and "already holds this build" in again.output
-    replaced = run([*args[:-1], "4", "--out", out, "--overwrite", *model_args[8:10], *FAST])
+    replaced = run([*args[:-1], "4", "--out", out, "--overwrite", *models_for("ar"), *FAST])
     assert replaced.exit_code == 0, replaced.output
     assert json.loads((out / "build.json").read_text(encoding="utf-8"))["split"]["seed"] == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "split"]  # nothing set aside is left
@@ -222,22 +222,21 @@ def test_usage_error_exit_2(tmp_path: Path) -> None:
 
 
 def test_output_holding_a_different_build_is_refused(
-    built_small: Path, small_edit_file: Path, model_args
+    built_small: Path, small_edit_file: Path, models_for
 ) -> None:
     before = (built_small / "build.json").read_bytes()
-    result = run(
-        ["build", "--langs", "de", "--edit-file", small_edit_file, "--out", built_small, *model_args, *FAST]
-    )
+    args = ["build", "--langs", "de", "--edit-file", small_edit_file, "--out", built_small]
+    result = run([*args, *models_for("de"), *FAST])
     assert result.exit_code == 1
     assert "output folder holds a different build" in result.output and str(built_small) in result.output
     assert (built_small / "build.json").read_bytes() == before
 
 
-def test_changed_input_file_is_a_different_build(fever_sample: Path, model_args, tmp_path: Path) -> None:
+def test_changed_input_file_is_a_different_build(fever_sample: Path, models_for, tmp_path: Path) -> None:
     edit = tmp_path / "edit.jsonl"
     lines = fever_sample.read_text(encoding="utf-8").splitlines()
     edit.write_text("\n".join(lines[:5]) + "\n", encoding="utf-8")
-    args = ["build", "--langs", "ar", "--edit-file", edit, "--out", tmp_path / "o", *model_args[8:10], *FAST]
+    args = ["build", "--langs", "ar", "--edit-file", edit, "--out", tmp_path / "o", *models_for("ar"), *FAST]
     assert run(args).exit_code == 0
     edit.write_text("\n".join(lines[:6]) + "\n", encoding="utf-8")  # same path and settings, new content
     again = run(args)
