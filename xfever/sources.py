@@ -172,9 +172,10 @@ def read_hub(repo_id: str, split: str, role: str, *, cache_dir: str | None = Non
     (`HF_HUB_OFFLINE=1`), nothing asks the Hub: the commit comes from the Hub cache's `refs/` (what
     `main` or the given branch pointed to when it was downloaded) and `datasets` loads its cached copy.
     """
-    import datasets
     from huggingface_hub import HfApi
     from huggingface_hub import constants as hub
+
+    from common.dataset_loading import load_split
 
     name, _, revision = repo_id.partition("@")
     extra = {"hub_config": HUB_CONFIG, "hub_split": split}
@@ -185,7 +186,7 @@ def read_hub(repo_id: str, split: str, role: str, *, cache_dir: str | None = Non
             load_at = sha or revision or None
         else:
             sha = load_at = HfApi().dataset_info(name, revision=revision or None).sha
-        data = datasets.load_dataset(name, HUB_CONFIG, split=split, revision=load_at, cache_dir=cache_dir)
+        data = load_split(name, HUB_CONFIG, split, revision=load_at, cache_dir=cache_dir)
     except Exception as err:  # network, auth, missing repo, nothing cached offline: all user-facing
         hint = "" if hub.HF_HUB_OFFLINE else " (offline with a cached copy? set HF_HUB_OFFLINE=1)"
         raise ToolkitError(

@@ -9,7 +9,6 @@ collected and reported together in one ToolkitError.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,27 +98,27 @@ def _card_problems(folder: Path, counts: dict[str, dict[str, int]]) -> list[str]
 def _load_problems(folder: Path, counts: dict[str, dict[str, int]], rows: dict) -> list[str]:
     import datasets
 
+    from common.dataset_loading import load_split
+
     problems = []
     bars = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
     try:
-        with tempfile.TemporaryDirectory(prefix="xfever-validate-") as cache:
-            for config, splits in counts.items():
-                for split, expected in splits.items():
-                    where = f"{folder}: config '{config}', split '{split}'"
-                    try:
-                        data = datasets.load_dataset(str(folder), config, split=split, cache_dir=cache)
-                    except Exception as err:  # any loader failure is a finding, not a crash
-                        problems.append(f"{where}: load_dataset failed ({type(err).__name__}: {err})")
-                        continue
-                    rows.setdefault(config, {})[split] = data.num_rows
-                    if data.num_rows != expected:
-                        problems.append(f"{where}: {data.num_rows} rows, build.json says {expected}")
-                    if data.column_names != expected_columns(config, split):
-                        problems.append(
-                            f"{where}: columns {data.column_names}, expected "
-                            f"{expected_columns(config, split)}"
-                        )
+        for config, splits in counts.items():
+            for split, expected in splits.items():
+                where = f"{folder}: config '{config}', split '{split}'"
+                try:
+                    data = load_split(folder, config, split)
+                except Exception as err:  # any loader failure is a finding, not a crash
+                    problems.append(f"{where}: load_dataset failed ({type(err).__name__}: {err})")
+                    continue
+                rows.setdefault(config, {})[split] = data.num_rows
+                if data.num_rows != expected:
+                    problems.append(f"{where}: {data.num_rows} rows, build.json says {expected}")
+                if data.column_names != expected_columns(config, split):
+                    problems.append(
+                        f"{where}: columns {data.column_names}, expected {expected_columns(config, split)}"
+                    )
     finally:
         if bars:
             datasets.enable_progress_bars()

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def load_split(dataset: str, config: str, split: str, revision: str | None = None) -> Any:
     """One split as a `datasets.Dataset`; a missing config or split names dataset, config and split."""
-    import datasets
+    from common import dataset_loading
 
     configs = config_names(dataset, revision)
     if config not in configs:
@@ -33,37 +33,28 @@ def load_split(dataset: str, config: str, split: str, revision: str | None = Non
     # One split's file only: the splits of a language config (edit, rephrases) have different
     # columns, and `datasets` prepares every split of a config it loads.
     files = {split: schema.parquet_path(config, split)}
-    mode = download_mode(dataset)
     try:
-        return datasets.load_dataset(
-            dataset, config, split=split, revision=revision, data_files=files, download_mode=mode
-        )
+        return dataset_loading.load_split(dataset, config, split, revision=revision, data_files=files)
     except (ValueError, KeyError, FileNotFoundError) as exc:
         raise ToolkitError(
             f"dataset {dataset}: config {config!r} split {split!r}: cannot load ({exc})"
         ) from exc
 
 
-def download_mode(dataset: str | Path) -> str | None:
-    """`download_mode` for `datasets.load_dataset`: a local folder may have been rebuilt in place,
-    and datasets' cache would serve its old rows, so local folders are always re-read."""
-    return "force_redownload" if Path(dataset).is_dir() else None
-
-
 def config_names(dataset: str, revision: str | None = None) -> list[str]:
-    import datasets
+    from common import dataset_loading
 
     try:
-        return list(datasets.get_dataset_config_names(dataset, revision=revision))
+        return dataset_loading.config_names(dataset, revision=revision)
     except Exception as exc:  # datasets raises several types for "not a dataset"
         raise ToolkitError(f"dataset {dataset}: cannot read its configs ({exc})") from exc
 
 
 def _has_split(dataset: str, config: str, split: str, revision: str | None) -> bool:
-    import datasets
+    from common import dataset_loading
 
     try:
-        return split in datasets.get_dataset_split_names(dataset, config, revision=revision)
+        return split in dataset_loading.split_names(dataset, config, revision=revision)
     except Exception:
         return False
 

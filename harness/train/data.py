@@ -21,15 +21,12 @@ class TaskData:
 
 def load_fever_examples(dataset: str, split: str, *, revision: str | None = None) -> list[Example]:
     """An XFEVER `en` split (Hub id or local folder) as claim examples; columns per xfever.schema."""
-    from datasets import load_dataset
-
-    from harness.data.xfever import download_mode
+    from common.dataset_loading import load_split
     from xfever import schema
 
     where = f"{dataset} config '{schema.SOURCE_LANG}' split '{split}'"
     try:
-        mode = download_mode(dataset)
-        ds = load_dataset(dataset, schema.SOURCE_LANG, split=split, revision=revision, download_mode=mode)
+        ds = load_split(dataset, schema.SOURCE_LANG, split, revision=revision)
     except Exception as err:  # missing repo, config or split: datasets raises several types
         raise ToolkitError(f"{where}: cannot load: {err}") from None
     missing = [c for c in (schema.ID, schema.LABEL, schema.CLAIM) if c not in ds.column_names]
