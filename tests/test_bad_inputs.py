@@ -190,13 +190,33 @@ def _eval(*extra: str, dataset: str | None = None) -> Callable[[dict], list[str]
     return args
 
 
-def _other_version(w: dict) -> None:
+def _other_version(w: dict, version: int = 999) -> None:
     import shutil
 
     copy = w["tmp"] / "old"
     shutil.copytree(w["dataset"], copy)
     record = json.loads((copy / "build.json").read_text(encoding="utf-8"))
-    (copy / "build.json").write_text(json.dumps(record | {"schema_version": 999}), encoding="utf-8")
+    (copy / "build.json").write_text(json.dumps(record | {"schema_version": version}), encoding="utf-8")
+
+
+def _version_1(w: dict) -> None:
+    """A folder of layout version 1 ('label' as text, no dataset_info in the card)."""
+    _other_version(w, 1)
+
+
+def _api_validate(w: dict) -> Callable[[], object]:
+    from xfever.validate import validate
+
+    return lambda: validate(w["tmp"] / "old")
+
+
+def _api_suite(w: dict) -> Callable[[], object]:
+    from harness.data.xfever import load_xfever_suite
+
+    return lambda: load_xfever_suite(w["tmp"] / "old")
+
+
+OLD_LAYOUT = ("build.json", "schema_version", "layout version 1", "older xfever", "--overwrite")
 
 
 OUT = lambda w: [w["tmp"] / "out", w["tmp"] / "out.partial"]  # noqa: E731
@@ -248,6 +268,12 @@ CASES = [
          ("build.json", "schema_version", "999"), setup=_other_version),
     Case("eval: another layout version", "harness", _eval(dataset="old"),
          ("build.json", "schema_version", "999"), setup=_other_version, absent=RUN),
+    Case("validate: layout version 1", "xfever", lambda w: ["validate", str(w["tmp"] / "old")], OLD_LAYOUT,
+         setup=_version_1),
+    Case("validate: layout version 1 (API)", "api", _api_validate, OLD_LAYOUT, setup=_version_1),
+    Case("eval: layout version 1", "harness", _eval(dataset="old"), OLD_LAYOUT, setup=_version_1,
+         absent=RUN),
+    Case("eval: layout version 1 (API)", "api", _api_suite, OLD_LAYOUT, setup=_version_1),
     Case("unknown editor", "harness", _eval("--editor", "tpatchr"), ("--editor", "Did you mean 'tpatcher'"),
          absent=RUN),
     Case("editor raising", "harness",

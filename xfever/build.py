@@ -24,7 +24,15 @@ from common.provenance import (
     write_bytes_atomic,
     write_json_atomic,
 )
-from xfever.schema import BUILD_FILE, CARD_FILE, EDIT_SPLIT, REPHRASE_SPLIT, SCHEMA_VERSION, SOURCE_LANG
+from xfever.schema import (
+    BUILD_FILE,
+    CARD_FILE,
+    EDIT_SPLIT,
+    LABELS,
+    REPHRASE_SPLIT,
+    SCHEMA_VERSION,
+    SOURCE_LANG,
+)
 from xfever.shards import LazyTranslator, ShardHook, WorkDir, translate_in_shards
 from xfever.sources import Claim, Source, read_source
 from xfever.split import seeded_split
@@ -251,16 +259,17 @@ def _write_staging(config, fingerprint, english, translations, engines, staging:
     texts.update({lang: t[EDIT_SPLIT] for lang, t in translations.items()})
     write_bytes_atomic(staging / stats.HISTOGRAM_FILE, stats.histogram_png(texts))
     record = _record(config, fingerprint, english, engines, counts, qa_counts, texts, tables)
+    record["dataset_sizes"] = layout.dataset_sizes(staging, counts)
     (staging / CARD_FILE).write_text(render_card(record), encoding="utf-8")
     return record
 
 
 def _example(english, tables) -> dict[str, Any]:
     first = english.splits[EDIT_SPLIT][0]
-    example: dict[str, Any] = {
+    example: dict[str, Any] = {  # as load_dataset gives the rows: `label` as its ClassLabel id
         SOURCE_LANG: {
             "id": first.id,
-            "label": first.label,
+            "label": LABELS.index(first.label),
             "claim": first.claim,
             "rephrases": list(first.rephrases),
         }

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from xfever.schema import DEFAULT_LANGS, EDIT_SPLIT, EN_SPLITS, SCHEMA_VERSION, SOURCE_LANG
+from xfever.schema import DEFAULT_LANGS, EDIT_SPLIT, EN_SPLITS, LABELS, SCHEMA_VERSION, SOURCE_LANG
 
 TEMPLATE = "dataset_card.md"
 PENDING = "pending"
@@ -36,7 +36,7 @@ def card_data(record: Mapping[str, Any]) -> Any:
     """YAML front matter: Hub metadata and the `configs` that `load_dataset` resolves."""
     from huggingface_hub import DatasetCardData
 
-    from xfever.layout import card_configs
+    from xfever.layout import card_configs, card_dataset_info
 
     counts = record["configs"]
     total = sum(n for splits in counts.values() for n in splits.values() if isinstance(n, int))
@@ -52,6 +52,8 @@ def card_data(record: Mapping[str, Any]) -> Any:
         size_categories=[size_category(total if total else None)],
         source_datasets=["extended|fever", "extended|kilt_tasks"],
         configs=card_configs(counts),
+        # Sizes only from a real build; the canonical card (numbers pending) lists the features alone.
+        dataset_info=card_dataset_info(list(counts), record.get("dataset_sizes")),
     )
 
 
@@ -76,6 +78,7 @@ def render_card(record: Mapping[str, Any], *, repo_id: str = DEFAULT_REPO_ID) ->
         engines=engines,
         repo_id=repo_id,
         langs=[c for c in record["configs"] if c != SOURCE_LANG],
+        labels=LABELS,
         paper_lengths=PAPER_MEAN_LENGTHS,
         example=json.dumps(record.get("example", {}), ensure_ascii=False, indent=2),
         pending=PENDING,

@@ -75,9 +75,10 @@ def _check_columns(ds: Any, dataset: str, config: str, split: str, needed: tuple
 
 
 def _examples(ds: Any) -> list[Example]:
+    labels = schema.label_names_of(ds)  # the ClassLabel's names (text labels of older folders as they are)
     return [
         Example(id=str(i), text=(c,), label=lab)
-        for i, c, lab in zip(ds["id"], ds["claim"], ds["label"], strict=True)
+        for i, c, lab in zip(ds["id"], ds["claim"], labels, strict=True)
     ]
 
 
@@ -159,7 +160,7 @@ def _edit_rows(en_edit: Any, langs: list[str], parallel: dict, par_reph: dict) -
     reph_col = en_edit[schema.REPHRASES] if schema.REPHRASES in en_edit.column_names else None
     rows = []
     for n, (row_id, claim, label) in enumerate(
-        zip(en_edit["id"], en_edit["claim"], en_edit["label"], strict=True)
+        zip(en_edit["id"], en_edit["claim"], schema.label_names_of(en_edit), strict=True)
     ):
         row_id = str(row_id)
         rephrases = tuple((r,) for r in (reph_col[n] if reph_col is not None else None) or ())

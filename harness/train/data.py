@@ -32,8 +32,9 @@ def load_fever_examples(dataset: str, split: str, *, revision: str | None = None
     missing = [c for c in (schema.ID, schema.LABEL, schema.CLAIM) if c not in ds.column_names]
     if missing:
         raise ToolkitError(f"{where}: missing column(s) {', '.join(missing)}")
-    columns = ds.select_columns([schema.ID, schema.LABEL, schema.CLAIM]).to_dict()
-    rows = zip(columns[schema.ID], columns[schema.LABEL], columns[schema.CLAIM], strict=True)
+    columns = ds.select_columns([schema.ID, schema.CLAIM]).to_dict()
+    labels = schema.label_names_of(ds)  # the ClassLabel's names (text labels of older folders as they are)
+    rows = zip(columns[schema.ID], labels, columns[schema.CLAIM], strict=True)
     examples = []
     for i, (row_id, label, claim) in enumerate(rows):
         if label not in schema.LABELS:

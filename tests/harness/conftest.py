@@ -135,19 +135,20 @@ def write_tiny_xfever(out: Path, rows: list[dict], langs=LANGS, *, translated_re
             table = layout.translated_table({**base, "claim": claims}, cols)
             counts[lang][split] = layout.write_split(out, lang, split, table)
     _write_card(out, counts)
-    (out / schema.BUILD_FILE).write_text(
-        json.dumps({"build_id": "tiny-test", "langs": list(langs), "configs": counts}), encoding="utf-8"
-    )
+    record = {"schema_version": schema.SCHEMA_VERSION, "build_id": "tiny-test", "langs": list(langs)}
+    (out / schema.BUILD_FILE).write_text(json.dumps(record | {"configs": counts}), encoding="utf-8")
     return out
 
 
 def _write_card(out: Path, counts: dict[str, dict[str, int]]) -> None:
-    """A minimal card with the builder's `configs` front matter (what `load_dataset` resolves)."""
+    """A minimal card with the builder's `configs` and `dataset_info` front matter (what `load_dataset`
+    resolves)."""
     from huggingface_hub import DatasetCardData
 
-    from xfever.layout import card_configs
+    from xfever.layout import card_configs, card_dataset_info, dataset_sizes
 
-    front = DatasetCardData(license="cc-by-sa-3.0", configs=card_configs(counts)).to_yaml()
+    info = card_dataset_info(list(counts), dataset_sizes(out, counts))
+    front = DatasetCardData(license="cc-by-sa-3.0", configs=card_configs(counts), dataset_info=info).to_yaml()
     text = f"---\n{front}\n---\n\n# tiny XFEVER-shaped test dataset\n"
     (out / schema.CARD_FILE).write_text(text, encoding="utf-8")
 

@@ -249,3 +249,41 @@ def test_environment_names_a_gpu_only_when_a_translator_used_one() -> None:
     assert "gpu" not in environment(["cpu", "cpu"])
     gpu = environment(["cpu", "cuda"])["gpu"]  # the device's name, or why torch cannot tell it
     assert isinstance(gpu, str) and gpu
+
+
+def test_label_is_a_class_label_in_card_files_and_loaded_rows(
+    fever_sample: Path, models_for, tmp_path: Path
+) -> None:
+    """A fresh build's `label` is a ClassLabel (SUPPORTS, REFUTES) in the card's dataset_info, in every
+    parquet file's Arrow schema and in the loaded rows: stratified splits and label alignment work, and
+    the card's dataset_info lists each split's rows and sizes as push_to_hub would."""
+    import datasets
+    import pyarrow.parquet as pq
+    from huggingface_hub import DatasetCard
+
+    lines = fever_sample.read_text(encoding="utf-8").splitlines()
+    train = tmp_path / "train.jsonl"
+    train.write_text("\n".join(lines[:20] + lines[-20:]) + "\n", encoding="utf-8")  # both labels
+    out = tmp_path / "out"
+    args = ["build", "--langs", "de", "--train", train, "--dev", train, "--out", out, *models_for("de")]
+    assert run([*args, *FAST]).exit_code == 0
+    counts = json.loads((out / "build.json").read_text(encoding="utf-8"))["configs"]
+    cache = str(tmp_path / "cache")
+    for config, splits in counts.items():
+        info = datasets.load_dataset_builder(str(out), config, cache_dir=cache).info
+        assert info.features["label"].names == ["SUPPORTS", "REFUTES"]
+        assert {s: info.splits[s].num_examples for s in splits} == splits
+        for split in splits:
+            arrow = pq.read_schema(out / config / f"{split}-00000-of-00001.parquet")
+            assert datasets.Features.from_arrow_schema(arrow)["label"].names == ["SUPPORTS", "REFUTES"]
+    en_train = datasets.load_dataset(str(out), "en", split="train", cache_dir=cache)
+    parts = en_train.train_test_split(test_size=0.25, stratify_by_column="label", seed=0)
+    assert set(parts["train"]["label"]) == set(parts["test"]["label"]) == {0, 1}
+    aligned = en_train.align_labels_with_mapping({"refutes": 0, "supports": 1}, "label")
+    assert aligned.features["label"].names == ["refutes", "supports"]
+    assert aligned["label"] == [1 - v for v in en_train["label"]]
+    card = DatasetCard.load(out / "README.md").data.to_dict()
+    de = next(entry for entry in card["dataset_info"] if entry["config_name"] == "de")
+    edit = {"name": "edit", "num_bytes": de["dataset_size"], "num_examples": counts["de"]["edit"]}
+    assert de["splits"] == [edit] and de["dataset_size"] > 0
+    assert de["download_size"] == (out / "de" / "edit-00000-of-00001.parquet").stat().st_size

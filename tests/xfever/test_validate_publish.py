@@ -53,6 +53,27 @@ def test_card_missing_a_config(copy: Path) -> None:
     assert result.exit_code == 1 and "field 'configs'" in result.output
 
 
+def test_card_with_push_to_hub_globs_is_valid(copy: Path, tmp_path: Path) -> None:
+    """A card whose configs use the glob form push_to_hub writes (`de/edit-*`) validates, as
+    load_dataset reads it; a glob that takes another split's file too is named."""
+    import re
+
+    import datasets
+
+    card = copy / "README.md"
+    text = card.read_text(encoding="utf-8")
+    card.write_text(re.sub(r"path: (\w+)/(\w+)-00000-of-00001\.parquet", r"path: \1/\2-*", text), "utf-8")
+    assert "path: de/edit-*" in card.read_text(encoding="utf-8")
+    loaded = datasets.load_dataset(str(copy), "de", split="edit", cache_dir=str(tmp_path / "cache"))
+    assert loaded.num_rows == 24
+    result = run(["validate", copy])
+    assert result.exit_code == 0, result.output
+    card.write_text(card.read_text(encoding="utf-8").replace("path: de/edit-*", "path: de/*"), "utf-8")
+    result = run(["validate", copy])
+    assert result.exit_code == 1 and "config 'de' resolves to" in result.output
+    assert "rephrases-00000-of-00001.parquet" in result.output
+
+
 def test_missing_parquet(copy: Path) -> None:
     (copy / "de" / "rephrases-00000-of-00001.parquet").unlink()
     result = run(["validate", copy])
