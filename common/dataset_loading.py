@@ -77,8 +77,10 @@ def config_names(dataset: str | Path, *, revision: str | None = None) -> list[st
     return list(datasets.get_dataset_config_names(str(dataset), revision=revision))
 
 
-def data_files(dataset: str | Path, config: str | None, *, revision: str | None = None) -> dict[str, list[str]]:
-    """split -> the files `datasets` reads for it (globs such as `de/edit-*` resolved), as it resolves them."""
+def data_files(
+    dataset: str | Path, config: str | None, *, revision: str | None = None
+) -> dict[str, list[str]]:
+    """split -> the files `datasets` reads for it, resolved as it resolves them (globs: `de/edit-*`)."""
     files = load_builder(dataset, config, revision=revision).config.data_files or {}
     return {str(split): [str(f) for f in paths] for split, paths in files.items()}
 

@@ -85,7 +85,8 @@ def _resolution_problems(folder: Path, counts: dict[str, dict[str, int]]) -> lis
         try:
             builder = load_builder(folder, config)
         except Exception as err:  # a glob matching nothing, a bad pattern: a finding, not a crash
-            problems.append(f"{path}: field 'configs': config '{config}' does not resolve ({_first_line(err)})")
+            problem = f"config '{config}' does not resolve: {_first_line(err)}"
+            problems.append(f"{path}: field 'configs': {problem}")
             continue
         resolved = {
             str(split): sorted(Path(f).resolve().relative_to(folder.resolve()).as_posix() for f in files)
@@ -94,7 +95,8 @@ def _resolution_problems(folder: Path, counts: dict[str, dict[str, int]]) -> lis
         expected = {split: [parquet_path(config, split)] for split in splits}
         if resolved != expected:
             problems.append(
-                f"{path}: field 'configs': config '{config}' resolves to {resolved}, build.json says {expected}"
+                f"{path}: field 'configs': config '{config}' resolves to {resolved}, "
+                f"build.json says {expected}"
             )
         info = builder.info
         if info.features is None:
@@ -103,9 +105,8 @@ def _resolution_problems(folder: Path, counts: dict[str, dict[str, int]]) -> lis
                 "the card with `xfever card FOLDER`)"
             )
         elif info.features != features(config):
-            problems.append(
-                f"{path}: field 'dataset_info': config '{config}': {_feature_difference(info.features, config)}"
-            )
+            difference = _feature_difference(info.features, config)
+            problems.append(f"{path}: field 'dataset_info': config '{config}': {difference}")
     return problems
 
 
