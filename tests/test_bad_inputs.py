@@ -216,6 +216,17 @@ def _api_suite(w: dict) -> Callable[[], object]:
     return lambda: load_xfever_suite(w["tmp"] / "old")
 
 
+def _api_publish(repo_id: str) -> Callable[[dict], Callable[[], object]]:
+    def args(w: dict) -> Callable[[], object]:
+        from xfever.publish import publish
+
+        return lambda: publish(w["dataset"], repo_id)
+
+    return args
+
+
+BAD_REPO_ID = ("--repo-id 'org/bad--name'", "Cannot have -- or ..")
+STAND_IN = ("build.json", "language(s) de", "stand-in models", "--allow-stand-in")
 OLD_LAYOUT = ("build.json", "schema_version", "layout version 1", "older xfever", "--overwrite")
 
 
@@ -274,6 +285,12 @@ CASES = [
     Case("eval: layout version 1", "harness", _eval(dataset="old"), OLD_LAYOUT, setup=_version_1,
          absent=RUN),
     Case("eval: layout version 1 (API)", "api", _api_suite, OLD_LAYOUT, setup=_version_1),
+    Case("publish: repo id the Hub refuses", "xfever",
+         lambda w: ["publish", str(w["dataset"]), "--repo-id", "org/bad--name"], BAD_REPO_ID),
+    Case("publish: repo id the Hub refuses (API)", "api", _api_publish("org/bad--name"), BAD_REPO_ID),
+    Case("publish: build made with stand-in models", "xfever",
+         lambda w: ["publish", str(w["dataset"]), "--repo-id", "org/xfever-test"], STAND_IN),
+    Case("publish: build made with stand-in models (API)", "api", _api_publish("org/xfever-test"), STAND_IN),
     Case("unknown editor", "harness", _eval("--editor", "tpatchr"), ("--editor", "Did you mean 'tpatcher'"),
          absent=RUN),
     Case("editor raising", "harness",
@@ -424,7 +441,7 @@ def test_token_never_written_or_logged(world, tmp_path, monkeypatch, caplog, cap
     built = tmp_path / "built"
     steps = [
         ("xfever", [*_build_args(world["files"], world["marian"]), "--out", str(built)]),
-        ("xfever", ["publish", str(built), "--repo-id", "org/xfever-test", "--tag", "v0"]),
+        ("xfever", ["publish", str(built), "--repo-id", "org/xf-test", "--tag", "v0", "--allow-stand-in"]),
         (
             "harness",
             _eval("--editor", "tpatcher", "--editor-opt", "max_steps=2", dataset="built")(

@@ -185,13 +185,14 @@ def validate(folder: Path) -> None:
 @click.option("--repo-id", required=True, help="ORG/NAME of the Hub dataset repo.")
 @click.option("--private", is_flag=True, help="Create the repo private.")
 @click.option("--tag", help="Tag the upload commit (e.g. v1.0).")
+@click.option("--allow-stand-in", is_flag=True, help="Publish a build made with untrained stand-in models.")
 @_user_errors
-def publish(folder: Path, repo_id: str, private: bool, tag: str | None) -> None:
+def publish(folder: Path, repo_id: str, private: bool, tag: str | None, allow_stand_in: bool) -> None:
     """Validate FOLDER, upload it to the Hub as a dataset repo in one commit (token: HF login/env)."""
     from xfever.publish import publish as run_publish
 
     _logging(quiet=False)
-    result = run_publish(folder, repo_id, private=private, tag=tag)
+    result = run_publish(folder, repo_id, private=private, tag=tag, allow_stand_in=allow_stand_in)
     click.echo(
         f"published {result.repo_url} (commit {result.commit}"
         + (f", tag {result.tag})" if result.tag else ")")
