@@ -128,7 +128,8 @@ def check_schema_version(record: object, where: str) -> None:
         return
     prefix = f"{where}: field 'schema_version': the folder has layout version {found!r}"
     if isinstance(found, int) and found < SCHEMA_VERSION:
-        changes = "; ".join(f"version {v}: {LAYOUT_CHANGES[v]}" for v in range(found + 1, SCHEMA_VERSION + 1))
+        newer = [v for v in range(found + 1, SCHEMA_VERSION + 1) if v in LAYOUT_CHANGES]
+        changes = "; ".join(f"version {v}: {LAYOUT_CHANGES[v]}" for v in newer)
         raise ToolkitError(
             f"{prefix}, written by an older xfever; this xfever reads version {SCHEMA_VERSION} ({changes}): "
             "rebuild the folder with this xfever (the same `xfever build` arguments plus --overwrite)"

@@ -11,6 +11,7 @@ collected and reported together in one ToolkitError.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,8 +89,10 @@ def _resolution_problems(folder: Path, counts: dict[str, dict[str, int]]) -> lis
             problem = f"config '{config}' does not resolve: {_first_line(err)}"
             problems.append(f"{path}: field 'configs': {problem}")
             continue
-        resolved = {
-            str(split): sorted(Path(f).resolve().relative_to(folder.resolve()).as_posix() for f in files)
+        resolved = {  # relative to the folder ("../x" for a file outside it)
+            str(split): sorted(
+                Path(os.path.relpath(Path(f).resolve(), folder.resolve())).as_posix() for f in files
+            )
             for split, files in (builder.config.data_files or {}).items()
         }
         expected = {split: [parquet_path(config, split)] for split in splits}

@@ -72,6 +72,14 @@ def test_card_with_push_to_hub_globs_is_valid(copy: Path, tmp_path: Path) -> Non
     result = run(["validate", copy])
     assert result.exit_code == 1 and "config 'de' resolves to" in result.output
     assert "rephrases-00000-of-00001.parquet" in result.output
+    outside = tmp_path / "elsewhere" / "edit-00000-of-00001.parquet"  # a file outside the folder
+    outside.parent.mkdir()
+    shutil.copy(copy / "zh" / "edit-00000-of-00001.parquet", outside)
+    text = card.read_text(encoding="utf-8")
+    card.write_text(text.replace("path: zh/edit-*", "path: ../elsewhere/edit-*"), encoding="utf-8")
+    result = run(["validate", copy])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "config 'zh' resolves to {'edit': ['../elsewhere/edit-00000-of-00001.parquet']" in result.output
 
 
 def test_missing_parquet(copy: Path) -> None:
