@@ -15,12 +15,12 @@ def check_repo_id(repo_id: str) -> str:
     """`repo_id` if it is ORG/NAME and huggingface_hub's validator accepts it; else a ToolkitError."""
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 
-    if repo_id.count("/") != 1:
-        raise UsageError(f"--repo-id: expected ORG/NAME, got {repo_id!r}")
     try:
         validate_repo_id(repo_id)
     except HFValidationError as err:
-        raise UsageError(f"--repo-id: expected ORG/NAME, got {repo_id!r} ({err})") from None
+        raise UsageError(f"--repo-id {repo_id!r}: {err} (expected ORG/NAME)") from None
+    if repo_id.count("/") != 1:
+        raise UsageError(f"--repo-id {repo_id!r}: expected ORG/NAME (the full id: loading snippets need it)")
     return repo_id
 
 

@@ -71,6 +71,9 @@ class EvalConfig:
     label_map: dict[str, int] | None = setting(
         None, help="Dataset labels to logit indices, e.g. SUPPORTS=1,REFUTES=0.", parse=_label_map
     )
+    force_label_map: bool = setting(
+        False, help="Use --label-map even where it contradicts the head's own label names."
+    )
     max_length: int | None = setting(
         None, help="Tokens per text; default the task's (Table 4: 32 XFEVER, 128 XNLI).", show="by task"
     )

@@ -46,6 +46,11 @@ def world(tmp_path_factory, fever_claims):
 
     root = tmp_path_factory.mktemp("bad")
     marian = make_tiny_marian(root / "mt-de", fever_claims[:80], fever_claims[:80], vocab_size=120, seed=0)
+    # Its tokenizer allows 512 tokens, its position table 64 (as in some opus-mt exports): the huge
+    # claim must be cut at 64, not crash the embedding.
+    tokenizer_config = marian / "tokenizer_config.json"
+    config = json.loads(tokenizer_config.read_text(encoding="utf-8")) | {"model_max_length": 512}
+    tokenizer_config.write_text(json.dumps(config), encoding="utf-8")
     files = {
         "edit": root / "edit.jsonl",
         "train": root / "train.jsonl",
@@ -107,9 +112,12 @@ class NanLoss:
 
 @dataclass
 class Case:
+    """`tool` is "xfever" or "harness" (the CLI, `args(w)` its arguments) or "api": `args(w)` is then a
+    callable, the same request through the Python API, which must raise ToolkitError."""
+
     name: str
     tool: str
-    args: Callable[[dict], list[str]]
+    args: Callable[[dict], list[str]] | Callable[[dict], Callable[[], object]]
     expect: tuple[str, ...]  # substrings of the message
     setup: Callable[[dict], None] | None = None
     absent: Callable[[dict], list[Path]] = field(default=lambda w: [])  # must not exist afterwards
@@ -129,6 +137,50 @@ def _bad_kilt(name: str, text: str) -> Callable[[dict], list[str]]:
     return args
 
 
+def _api_build(
+    edit: str | None = None, model: str | None = None, extra_models: tuple = (), **settings
+) -> Callable[[dict], Callable]:
+    """`xfever.build.build` with the CLI cases' settings; `edit` (text) replaces the edit file, `model`
+    the de model (formatted with the world), `extra_models` are more (lang, model) overrides."""
+
+    def args(w: dict) -> Callable[[], object]:
+        from xfever.build import build
+        from xfever.config import BuildConfig
+        from xfever.translate.base import DecodeSettings
+
+        files = dict(w["files"])
+        if edit is not None:
+            files["edit"] = _write(w["tmp"] / "api.jsonl", edit)
+        config = BuildConfig(
+            out=w["tmp"] / "out",
+            langs=("de",),
+            edit_file=str(files["edit"]),
+            train_file=str(files["train"]),
+            test_file=str(files["test"]),
+            models=(("de", model.format(**w) if model else str(w["marian"])), *extra_models),
+            decode=DecodeSettings(num_beams=1, max_len_ratio=0.5),
+            quiet=True,
+            **settings,
+        )
+        return lambda: build(config)
+
+    return args
+
+
+def _model_args(model: str) -> Callable[[dict], list[str]]:
+    """`xfever build` with `--model de=MODEL` (formatted with the world: {marian}, {bert}, {tmp})."""
+
+    def args(w: dict) -> list[str]:
+        built = _build_args(w["files"], w["marian"])
+        built[built.index("--model") + 1] = "de=" + model.format(**w)
+        return [*built, "--out", str(w["tmp"] / "out")]
+
+    return args
+
+
+TRUNCATED = _kilt(_rows(2)) + '{"id": "r9", "input": "A claim that was cut'
+
+
 def _eval(*extra: str, dataset: str | None = None) -> Callable[[dict], list[str]]:
     def args(w: dict) -> list[str]:
         data = dataset and str(w["tmp"] / dataset) or str(w["dataset"])
@@ -138,13 +190,44 @@ def _eval(*extra: str, dataset: str | None = None) -> Callable[[dict], list[str]
     return args
 
 
-def _other_version(w: dict) -> None:
+def _other_version(w: dict, version: int = 999) -> None:
     import shutil
 
     copy = w["tmp"] / "old"
     shutil.copytree(w["dataset"], copy)
     record = json.loads((copy / "build.json").read_text(encoding="utf-8"))
-    (copy / "build.json").write_text(json.dumps(record | {"schema_version": 999}), encoding="utf-8")
+    (copy / "build.json").write_text(json.dumps(record | {"schema_version": version}), encoding="utf-8")
+
+
+def _version_1(w: dict) -> None:
+    """A folder of layout version 1 ('label' as text, no dataset_info in the card)."""
+    _other_version(w, 1)
+
+
+def _api_validate(w: dict) -> Callable[[], object]:
+    from xfever.validate import validate
+
+    return lambda: validate(w["tmp"] / "old")
+
+
+def _api_suite(w: dict) -> Callable[[], object]:
+    from harness.data.xfever import load_xfever_suite
+
+    return lambda: load_xfever_suite(w["tmp"] / "old")
+
+
+def _api_publish(repo_id: str) -> Callable[[dict], Callable[[], object]]:
+    def args(w: dict) -> Callable[[], object]:
+        from xfever.publish import publish
+
+        return lambda: publish(w["dataset"], repo_id)
+
+    return args
+
+
+BAD_REPO_ID = ("--repo-id 'org/bad--name'", "Cannot have -- or ..")
+STAND_IN = ("build.json", "language(s) de", "stand-in models", "--allow-stand-in")
+OLD_LAYOUT = ("build.json", "schema_version", "layout version 1", "older xfever", "--overwrite")
 
 
 OUT = lambda w: [w["tmp"] / "out", w["tmp"] / "out.partial"]  # noqa: E731
@@ -154,6 +237,32 @@ RUN = lambda w: [w["tmp"] / "runs" / "run"]  # noqa: E731  (a failed eval leaves
 CASES = [
     Case("malformed json line", "xfever", _bad_kilt("m.jsonl", _kilt(_rows(2)) + "{not json\n"),
          ("m.jsonl:3", "malformed JSON"), absent=OUT),
+    Case("malformed json line (API)", "api", _api_build(_kilt(_rows(2)) + "{not json\n"),
+         ("api.jsonl:3", "malformed JSON"), absent=OUT),
+    Case("truncated json line", "xfever", _bad_kilt("t.jsonl", TRUNCATED),
+         ("t.jsonl:3", "malformed JSON", "cut short"), absent=OUT),
+    Case("truncated json line (API)", "api", _api_build(TRUNCATED),
+         ("api.jsonl:3", "malformed JSON", "cut short"), absent=OUT),
+    Case("model folder does not exist", "xfever", _model_args("{tmp}/no-such-model"),
+         ("language 'de'", "no-such-model", "no such folder"), absent=OUT),
+    Case("model folder does not exist (API)", "api", _api_build(model="{tmp}/no-such-model"),
+         ("language 'de'", "no-such-model", "no such folder"), absent=OUT),
+    Case("classifier given as MT model", "xfever", _model_args("{bert}"),
+         ("language 'de'", "not a translation model", "'bert'", "BertForSequenceClassification"),
+         absent=OUT),
+    Case("classifier given as MT model (API)", "api", _api_build(model="{bert}"),
+         ("language 'de'", "not a translation model", "BertForSequenceClassification"), absent=OUT),
+    Case("--model for a language not in --langs", "xfever",
+         lambda w: [*_build_args(w["files"], w["marian"]), "--model", f"fr={w['marian']}",
+                    "--out", str(w["tmp"] / "out")],
+         ("--model fr=", "'fr' is not in --langs (de)"), absent=OUT),
+    Case("--target-token for a language not in --langs", "xfever",
+         lambda w: [*_build_args(w["files"], w["marian"]), "--target-token", "zh=>>cmn_Hans<<",
+                    "--out", str(w["tmp"] / "out")],
+         ("--target-token zh=>>cmn_Hans<<", "'zh' is not in --langs (de)"), absent=OUT),
+    Case("--model for a language not in --langs (API)", "api",
+         _api_build(extra_models=(("fr", "x"),)),
+         ("--model fr=x", "'fr' is not in --langs (de)"), absent=OUT),
     Case("wrong label field", "xfever", _bad_kilt("w.jsonl", _kilt([_row(1, "MAYBE")])),
          ("w.jsonl:1", "output[0].answer", "MAYBE"), absent=OUT),
     Case("missing input field", "xfever", _bad_kilt("f.jsonl", _kilt([NO_INPUT])),
@@ -170,6 +279,18 @@ CASES = [
          ("build.json", "schema_version", "999"), setup=_other_version),
     Case("eval: another layout version", "harness", _eval(dataset="old"),
          ("build.json", "schema_version", "999"), setup=_other_version, absent=RUN),
+    Case("validate: layout version 1", "xfever", lambda w: ["validate", str(w["tmp"] / "old")], OLD_LAYOUT,
+         setup=_version_1),
+    Case("validate: layout version 1 (API)", "api", _api_validate, OLD_LAYOUT, setup=_version_1),
+    Case("eval: layout version 1", "harness", _eval(dataset="old"), OLD_LAYOUT, setup=_version_1,
+         absent=RUN),
+    Case("eval: layout version 1 (API)", "api", _api_suite, OLD_LAYOUT, setup=_version_1),
+    Case("publish: repo id the Hub refuses", "xfever",
+         lambda w: ["publish", str(w["dataset"]), "--repo-id", "org/bad--name"], BAD_REPO_ID),
+    Case("publish: repo id the Hub refuses (API)", "api", _api_publish("org/bad--name"), BAD_REPO_ID),
+    Case("publish: build made with stand-in models", "xfever",
+         lambda w: ["publish", str(w["dataset"]), "--repo-id", "org/xfever-test"], STAND_IN),
+    Case("publish: build made with stand-in models (API)", "api", _api_publish("org/xfever-test"), STAND_IN),
     Case("unknown editor", "harness", _eval("--editor", "tpatchr"), ("--editor", "Did you mean 'tpatcher'"),
          absent=RUN),
     Case("editor raising", "harness",
@@ -179,6 +300,12 @@ CASES = [
          lambda w: _eval("--editor", f"{_write(w['tmp'] / 'eds.py', EDITORS)}:NanLoss")(w),
          ("edit id", "non-finite", "nan")),
     Case("eval: unknown language", "harness", _eval("--langs", "xx"), ("--langs", "xx"), absent=RUN),
+    Case("eval: label map contradicting the head's names", "harness",
+         _eval("--label-map", "SUPPORTS=1,REFUTES=0"),
+         ("--label-map", "SUPPORTS=1 but the model's label2id says SUPPORTS=0", "--force-label-map"),
+         absent=RUN),
+    Case("eval: missing --config file", "harness", _eval("--config", "nowhere.yaml"),
+         ("--config", "nowhere.yaml", "no such file"), absent=RUN),
     Case("eval: run folder not empty", "harness", _eval(), ("--out", "not empty"),
          setup=lambda w: _write(w["tmp"] / "runs" / "run" / "mine.txt", "x")),
     Case("eval: malformed config file", "harness",
@@ -198,7 +325,14 @@ def test_bad_input(case: Case, world, tmp_path):
     w = dict(world, tmp=tmp_path)
     if case.setup:
         case.setup(w)
-    code, out = _invoke(case.tool, case.args(w))
+    if case.tool == "api":
+        from common.errors import ToolkitError
+
+        with pytest.raises(ToolkitError) as caught:
+            case.args(w)()
+        code, out = 1, str(caught.value)
+    else:
+        code, out = _invoke(case.tool, case.args(w))
     assert code != 0, out
     assert "Traceback" not in out
     for text in case.expect:
@@ -218,7 +352,8 @@ def test_failed_edit_run_is_recorded_whole(world, tmp_path):
 
 
 def test_huge_inputs_are_truncated_not_fatal(world, tmp_path, capfd):
-    """A claim far over every max_length was built (translation cut) and is evaluated (tokens cut)."""
+    """A claim far over every max_length, and over the MT model's position table, was built (translation
+    cut at the table) and is evaluated (tokens cut)."""
     import pyarrow.parquet as pq
 
     de = pq.read_table(next((world["dataset"] / "de").glob("edit*.parquet"))).to_pylist()
@@ -312,7 +447,7 @@ def test_token_never_written_or_logged(world, tmp_path, monkeypatch, caplog, cap
     built = tmp_path / "built"
     steps = [
         ("xfever", [*_build_args(world["files"], world["marian"]), "--out", str(built)]),
-        ("xfever", ["publish", str(built), "--repo-id", "org/xfever-test", "--tag", "v0"]),
+        ("xfever", ["publish", str(built), "--repo-id", "org/xf-test", "--tag", "v0", "--allow-stand-in"]),
         (
             "harness",
             _eval("--editor", "tpatcher", "--editor-opt", "max_steps=2", dataset="built")(

@@ -17,7 +17,15 @@ from common.io import write_bytes_atomic, write_json_atomic
 from common.provenance import Timings, environment, git_sha, package_version, public_location
 from xfever import layout, qa, stats
 from xfever.config import BuildConfig
-from xfever.schema import BUILD_FILE, CARD_FILE, EDIT_SPLIT, REPHRASE_SPLIT, SCHEMA_VERSION, SOURCE_LANG
+from xfever.schema import (
+    BUILD_FILE,
+    CARD_FILE,
+    EDIT_SPLIT,
+    LABELS,
+    REPHRASE_SPLIT,
+    SCHEMA_VERSION,
+    SOURCE_LANG,
+)
 from xfever.shards import LazyTranslator, ShardHook, WorkDir, translate_in_shards
 from xfever.sources import Claim, Source, read_source
 from xfever.split import seeded_split
@@ -85,8 +93,11 @@ def build(config: BuildConfig, *, on_shard: ShardHook | None = None) -> BuildRes
 
 
 def resolve_models(config: BuildConfig) -> dict[str, tuple[str, str | None]]:
-    """lang -> (model id or path, target token override or None for the language's default)."""
+    """lang -> (model id or path, target token override or None for the language's default).
+
+    A local model that cannot be a translation model is refused here, before any source is read."""
     from xfever.translate import DEFAULT_MODELS
+    from xfever.translate.targets import check_model
 
     overrides, tokens = dict(config.models), dict(config.target_tokens)
     models = {}
@@ -94,6 +105,7 @@ def resolve_models(config: BuildConfig) -> dict[str, tuple[str, str | None]]:
         model = overrides.get(lang) or DEFAULT_MODELS.get(lang)
         if model is None:
             raise ToolkitError(f"missing model for language '{lang}': pass --model {lang}=ID_OR_PATH")
+        check_model(lang, model)
         models[lang] = (model, tokens.get(lang))
     return models
 
@@ -240,16 +252,17 @@ def _write_staging(config, fingerprint, english, translations, engines, staging:
     texts.update({lang: t[EDIT_SPLIT] for lang, t in translations.items()})
     write_bytes_atomic(staging / stats.HISTOGRAM_FILE, stats.histogram_png(texts))
     record = _record(config, fingerprint, english, engines, counts, qa_counts, texts, tables)
+    record["dataset_sizes"] = layout.dataset_sizes(staging, counts)
     (staging / CARD_FILE).write_text(render_card(record), encoding="utf-8")
     return record
 
 
 def _example(english, tables) -> dict[str, Any]:
     first = english.splits[EDIT_SPLIT][0]
-    example: dict[str, Any] = {
+    example: dict[str, Any] = {  # as load_dataset gives the rows: `label` as its ClassLabel id
         SOURCE_LANG: {
             "id": first.id,
-            "label": first.label,
+            "label": LABELS.index(first.label),
             "claim": first.claim,
             "rephrases": list(first.rephrases),
         }

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from xfever.schema import DEFAULT_LANGS, EDIT_SPLIT, EN_SPLITS, SCHEMA_VERSION, SOURCE_LANG
+from xfever.schema import DEFAULT_LANGS, EDIT_SPLIT, EN_SPLITS, LABELS, SCHEMA_VERSION, SOURCE_LANG
 
 TEMPLATE = "dataset_card.md"
 PENDING = "pending"
@@ -21,6 +21,18 @@ DEFAULT_REPO_ID = "ORG/xfever"
 # The paper's appendix A.1 averages, shown next to ours.
 PAPER_MEAN_LENGTHS = {"en": 8.2, "de": 7.8, "fr": 8.9, "es": 8.8, "zh": 13.2, "ar": 7.4}
 _SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"))
+TAGS = ["cross-lingual", "model-editing", "fact-checking", "machine-translated"]
+SOURCE_DATASETS = ["fever/fever", "facebook/kilt_tasks"]  # Hub ids of FEVER and of its KILT version
+# Language and script of each config's text (ISO 639-3 + ISO 15924, as FLORES / NLLB name them): zh is
+# Simplified Chinese, the script opus-mt-en-zh writes with its `>>cmn_Hans<<` target token.
+LANGUAGE_DETAILS = {
+    "en": "eng_Latn",
+    "de": "deu_Latn",
+    "fr": "fra_Latn",
+    "es": "spa_Latn",
+    "zh": "zho_Hans",
+    "ar": "ara_Arab",
+}
 
 
 def size_category(rows: int | None) -> str:
@@ -32,26 +44,39 @@ def size_category(rows: int | None) -> str:
     return "1M<n<10M"
 
 
+def language_details(record: Mapping[str, Any]) -> dict[str, str]:
+    """config -> language and script of its text; zh follows the script its target token asked for."""
+    details = {config: LANGUAGE_DETAILS[config] for config in record["configs"] if config in LANGUAGE_DETAILS}
+    token = str((record.get("engines", {}).get("zh") or {}).get("target_token") or "")
+    if "zh" in details and "_Hant" in token:
+        details["zh"] = "zho_Hant"
+    return details
+
+
 def card_data(record: Mapping[str, Any]) -> Any:
     """YAML front matter: Hub metadata and the `configs` that `load_dataset` resolves."""
     from huggingface_hub import DatasetCardData
 
-    from xfever.layout import card_configs
+    from xfever.layout import card_configs, card_dataset_info
 
     counts = record["configs"]
     total = sum(n for splits in counts.values() for n in splits.values() if isinstance(n, int))
     return DatasetCardData(
         language=list(counts),
+        language_details=list(language_details(record).values()),
         license="cc-by-sa-3.0",
         pretty_name="XFEVER (cross-lingual FEVER model-editing set)",
+        tags=list(TAGS),
         task_categories=["text-classification"],
         task_ids=["fact-checking"],
         annotations_creators=["crowdsourced"],
         language_creators=["found", "machine-generated"],
         multilinguality=["multilingual", "translation"],
         size_categories=[size_category(total if total else None)],
-        source_datasets=["extended|fever", "extended|kilt_tasks"],
+        source_datasets=list(SOURCE_DATASETS),
         configs=card_configs(counts),
+        # Sizes only from a real build; the canonical card (numbers pending) lists the features alone.
+        dataset_info=card_dataset_info(list(counts), record.get("dataset_sizes")),
     )
 
 
@@ -76,6 +101,8 @@ def render_card(record: Mapping[str, Any], *, repo_id: str = DEFAULT_REPO_ID) ->
         engines=engines,
         repo_id=repo_id,
         langs=[c for c in record["configs"] if c != SOURCE_LANG],
+        language_details=language_details(record),
+        labels=LABELS,
         paper_lengths=PAPER_MEAN_LENGTHS,
         example=json.dumps(record.get("example", {}), ensure_ascii=False, indent=2),
         pending=PENDING,

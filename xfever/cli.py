@@ -26,7 +26,6 @@ from common.cli import (
 from common.cli import build as cli_build
 from common.errors import UsageError
 from xfever.config import BuildConfig
-from xfever.schema import DEFAULT_LANGS
 from xfever.translate.base import DecodeSettings
 
 
@@ -74,10 +73,7 @@ def build_config(
         raise UsageError(f"--config {file_name}: unknown setting(s) {sorted(rest)}")
     decode = DecodeSettings(**resolve(DecodeSettings, params, nested | decode_file, file_name=file_name))
     settings = resolve(BuildConfig, params, build_file, file_name=file_name, extra={"decode": decode})
-    # Overrides for languages not built are ignored, so one long list of --model can serve any --langs.
-    langs = settings.get("langs", DEFAULT_LANGS)
-    for key in ("models", "target_tokens"):
-        settings[key] = tuple(p for p in settings.get(key, ()) if p[0] in langs)
+    # An override for a language not in --langs is refused by BuildConfig.check (not dropped here).
     return cli_build(BuildConfig, settings | {"quiet": quiet})
 
 
@@ -98,12 +94,13 @@ def validate(folder: Path) -> None:
 @click.option("--repo-id", required=True, help="ORG/NAME of the Hub dataset repo.")
 @click.option("--private", is_flag=True, help="Create the repo private.")
 @click.option("--tag", help="Tag the upload commit (e.g. v1.0).")
-def publish(folder: Path, repo_id: str, private: bool, tag: str | None) -> None:
+@click.option("--allow-stand-in", is_flag=True, help="Publish a build made with untrained stand-in models.")
+def publish(folder: Path, repo_id: str, private: bool, tag: str | None, allow_stand_in: bool) -> None:
     """Validate FOLDER, upload it to the Hub as a dataset repo in one commit (token: HF login/env)."""
     from xfever.publish import publish as run_publish
 
     apply_quiet(False)
-    result = run_publish(folder, repo_id, private=private, tag=tag)
+    result = run_publish(folder, repo_id, private=private, tag=tag, allow_stand_in=allow_stand_in)
     click.echo(
         f"published {result.repo_url} (commit {result.commit}"
         + (f", tag {result.tag})" if result.tag else ")")

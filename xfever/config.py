@@ -121,11 +121,14 @@ class BuildConfig:
         if self.shard_size < 1:
             raise ToolkitError(f"shard size must be at least 1, got {self.shard_size}")
         check_langs(self.langs)
-        for lang, _ in (*self.models, *self.target_tokens):
-            if lang not in self.langs:
-                raise UsageError(
-                    f"--model/--target-token for '{lang}', which is not in --langs {list(self.langs)}"
-                )
+        # Refused rather than ignored: an unused `--model fr=...` usually means fr was meant to be built.
+        for option, pairs in (("--model", self.models), ("--target-token", self.target_tokens)):
+            for lang, value in pairs:
+                if lang not in self.langs:
+                    raise UsageError(
+                        f"{option} {lang}={value}: '{lang}' is not in --langs ({','.join(self.langs)}); "
+                        f"add it to --langs or drop this {option}"
+                    )
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,8 +13,11 @@ Layout (Hub style, one config per language, see ../shared/notes/builder.md):
 
 Columns
 -------
+`label`, everywhere: a `datasets.ClassLabel` with names `LABELS`, in this order: 0 = SUPPORTS,
+    1 = REFUTES (stored as int64; the names travel in each parquet file's Arrow schema metadata and in
+    the card's `dataset_info`). Readers that want names use `label_names_of`.
 `en` config, every split:
-    id (str), label (str: SUPPORTS | REFUTES), claim (str), rephrases (list[str], may be empty)
+    id (str), label, claim (str), rephrases (list[str], may be empty)
 `<lang>` config, split `edit` (one row per English edit row, same order):
     id, rephrase_index (always null here), label, claim (the translation), claim_en (the English
     source), plus the QA columns. `rephrase_index` is present only because `load_dataset` needs all
@@ -29,8 +32,15 @@ QA columns (see xfever/qa.py): qa_detected_lang (str), qa_lang_ok, qa_script_ok,
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+from typing import Any
 
+SCHEMA_VERSION = 2
+# What each layout version changed, for the message that refuses a folder of an older one.
+LAYOUT_CHANGES = {
+    2: "'label' became a ClassLabel (0 SUPPORTS, 1 REFUTES) and the card gained dataset_info",
+}
+
+# The ClassLabel's names, in id order (0, 1): do not reorder, ids are stored.
 LABELS: tuple[str, ...] = ("SUPPORTS", "REFUTES")
 NOT_ENOUGH_INFO = "NOT ENOUGH INFO"
 
@@ -63,6 +73,8 @@ QA_COLUMNS: tuple[str, ...] = (
     "qa_flagged",
 )
 
+QA_TYPES = {"qa_detected_lang": "string", "qa_length_ratio": "float64"}  # every other QA column: bool
+
 BUILD_FILE = "build.json"
 CARD_FILE = "README.md"
 
@@ -72,13 +84,57 @@ def parquet_path(config: str, split: str) -> str:
     return f"{config}/{split}-00000-of-00001.parquet"
 
 
+def features(config: str) -> Any:
+    """The `datasets.Features` of every split of `config`: the Arrow schema of its parquet files and the
+    features of the card's `dataset_info` (`en`, or any translated config)."""
+    from datasets import ClassLabel, Features, Value
+
+    label = ClassLabel(names=list(LABELS))
+    if config == SOURCE_LANG:
+        return Features(
+            {ID: Value("string"), LABEL: label, CLAIM: Value("string"), REPHRASES: [Value("string")]}
+        )
+    head = {ID: Value("string"), REPHRASE_INDEX: Value("int64"), LABEL: label}
+    head |= {CLAIM: Value("string"), CLAIM_EN: Value("string")}
+    return Features(head | {name: Value(QA_TYPES.get(name, "bool")) for name in QA_COLUMNS})
+
+
+def translated_features() -> Any:
+    """The features of every translated config (they do not depend on the language)."""
+    return features("translated")
+
+
+def label_ids(names: list[str]) -> list[int]:
+    """Label names -> the ClassLabel ids stored in `label`."""
+    return [LABELS.index(name) for name in names]
+
+
+def label_names_of(dataset: Any) -> list[str]:
+    """The `label` column of a loaded split as names: a ClassLabel's names (this layout); the strings
+    as they are where `label` is text (layout version 1, or a folder written by another tool)."""
+    feature = dataset.features[LABEL]
+    values = list(dataset[LABEL])
+    if hasattr(feature, "int2str"):
+        return [feature.int2str(int(value)) for value in values]
+    return [str(value) for value in values]
+
+
 def check_schema_version(record: object, where: str) -> None:
     """Refuse a build.json written for another layout version (a missing version is accepted)."""
     from common.errors import ToolkitError
 
     found = record.get("schema_version") if isinstance(record, dict) else None
-    if found is not None and found != SCHEMA_VERSION:
+    if found is None or found == SCHEMA_VERSION:
+        return
+    prefix = f"{where}: field 'schema_version': the folder has layout version {found!r}"
+    if isinstance(found, int) and found < SCHEMA_VERSION:
+        newer = [v for v in range(found + 1, SCHEMA_VERSION + 1) if v in LAYOUT_CHANGES]
+        changes = "; ".join(f"version {v}: {LAYOUT_CHANGES[v]}" for v in newer)
         raise ToolkitError(
-            f"{where}: field 'schema_version': the folder has layout version {found!r}, this xfever "
-            f"reads version {SCHEMA_VERSION}; rebuild it with this version, or install the matching one"
+            f"{prefix}, written by an older xfever; this xfever reads version {SCHEMA_VERSION} ({changes}): "
+            "rebuild the folder with this xfever (the same `xfever build` arguments plus --overwrite)"
         )
+    raise ToolkitError(
+        f"{prefix}, this xfever reads version {SCHEMA_VERSION}; rebuild it with this version, or install "
+        "the xfever that wrote it"
+    )

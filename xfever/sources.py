@@ -117,21 +117,32 @@ def collect(records: Iterable[tuple[int | None, Any]], path: object) -> tuple[li
 
 
 def _jsonl_records(path: Path) -> Iterator[tuple[int, Any]]:
+    # utf-8-sig: files saved by Windows editors (and pandas `to_json(..., encoding="utf-8-sig")`) start
+    # with a byte-order mark, which json.loads refuses; universal newlines already take care of CRLF.
     try:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8-sig") as handle:
             for number, raw in enumerate(handle, start=1):
                 if not raw.strip():
                     continue
                 try:
                     yield number, json.loads(raw)
                 except json.JSONDecodeError as err:
-                    raise ToolkitError(
-                        f"{at(path, number)}: malformed JSON ({err.msg}, column {err.colno})"
-                    ) from None
+                    raise ToolkitError(f"{at(path, number)}: {_json_problem(raw, err)}") from None
     except UnicodeDecodeError as err:
         raise ToolkitError(f"{path}: not UTF-8 text ({err.reason})") from None
     except OSError as err:
         raise ToolkitError(f"{path}: cannot read ({err.strerror or err})") from None
+
+
+def _json_problem(raw: str, err: json.JSONDecodeError) -> str:
+    """What is wrong with a line json.loads refused, in words: a line that stops before its record
+    is complete (a file cut short, a record split over lines) is told apart from other bad JSON."""
+    if err.pos >= len(raw.rstrip()) or err.msg.startswith("Unterminated string"):
+        return (
+            f"malformed JSON: the record is cut short (the line ends at column {len(raw.rstrip())} "
+            "before the JSON object is complete; was the file truncated, or a record split over lines?)"
+        )
+    return f"malformed JSON ({err.msg}, column {err.colno})"
 
 
 def is_local(location: str) -> bool:
@@ -160,9 +171,10 @@ def read_hub(repo_id: str, split: str, role: str, *, cache_dir: str | None = Non
     (`HF_HUB_OFFLINE=1`), nothing asks the Hub: the commit comes from the Hub cache's `refs/` (what
     `main` or the given branch pointed to when it was downloaded) and `datasets` loads its cached copy.
     """
-    import datasets
     from huggingface_hub import HfApi
     from huggingface_hub import constants as hub
+
+    from common.dataset_loading import load_split
 
     name, _, revision = repo_id.partition("@")
     extra = {"hub_config": HUB_CONFIG, "hub_split": split}
@@ -173,7 +185,7 @@ def read_hub(repo_id: str, split: str, role: str, *, cache_dir: str | None = Non
             load_at = sha or revision or None
         else:
             sha = load_at = HfApi().dataset_info(name, revision=revision or None).sha
-        data = datasets.load_dataset(name, HUB_CONFIG, split=split, revision=load_at, cache_dir=cache_dir)
+        data = load_split(name, HUB_CONFIG, split, revision=load_at, cache_dir=cache_dir)
     except Exception as err:  # network, auth, missing repo, nothing cached offline: all user-facing
         hint = "" if hub.HF_HUB_OFFLINE else " (offline with a cached copy? set HF_HUB_OFFLINE=1)"
         raise UsageError(

@@ -1,34 +1,23 @@
 """`validate(folder)`: is this folder a complete XFEVER build that `load_dataset` reads as described?
 
-Checks: build.json parses; the card (README.md) parses and its YAML `configs` list exactly the configs,
-splits and files of build.json; every parquet file exists; `datasets.load_dataset(folder, config,
-split=...)` loads each split with the schema's columns and build.json's row count. All problems are
+Checks: build.json parses and has this layout version; every parquet file exists; the card (README.md)
+parses, and its YAML `configs` resolve, the way `datasets` resolves them (exact paths or the globs
+`push_to_hub` writes, such as `de/edit-*`), to exactly the configs, splits and files of build.json; its
+`dataset_info` gives each config the schema's features; `datasets.load_dataset(folder, config,
+split=...)` loads each split with the schema's features and build.json's row count. All problems are
 collected and reported together in one ToolkitError.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from common.errors import ToolkitError
-from xfever.schema import (
-    BUILD_FILE,
-    CARD_FILE,
-    CLAIM,
-    CLAIM_EN,
-    ID,
-    LABEL,
-    QA_COLUMNS,
-    REPHRASE_INDEX,
-    REPHRASES,
-    SOURCE_LANG,
-    check_schema_version,
-    parquet_path,
-)
+from xfever.schema import BUILD_FILE, CARD_FILE, check_schema_version, features, parquet_path
 
 
 @dataclass(frozen=True)
@@ -37,12 +26,6 @@ class ValidationReport:
 
     folder: Path
     rows: dict[str, dict[str, int]]
-
-
-def expected_columns(config: str, split: str) -> list[str]:
-    if config == SOURCE_LANG:
-        return [ID, LABEL, CLAIM, REPHRASES]
-    return [ID, REPHRASE_INDEX, LABEL, CLAIM, CLAIM_EN, *QA_COLUMNS]
 
 
 def _read_build(folder: Path) -> dict[str, Any]:
@@ -65,6 +48,11 @@ def _read_build(folder: Path) -> dict[str, Any]:
     return record
 
 
+def _first_line(err: Exception) -> str:
+    text = str(err).strip()
+    return f"{type(err).__name__}: {text.splitlines()[0]}" if text else type(err).__name__
+
+
 def _card_problems(folder: Path, counts: dict[str, dict[str, int]]) -> list[str]:
     from huggingface_hub import DatasetCard
 
@@ -78,48 +66,87 @@ def _card_problems(folder: Path, counts: dict[str, dict[str, int]]) -> list[str]
             f"{path}: card does not parse ({str(err).splitlines()[0] if str(err) else type(err).__name__})"
         ]
     configs = data.get("configs")
-    if not isinstance(configs, list):
+    if not isinstance(configs, list) or not all(isinstance(c, dict) for c in configs):
         return [f"{path}: field 'configs': missing from the card's YAML"]
-    in_card = {}
-    for entry in configs:
-        files = entry.get("data_files") if isinstance(entry, dict) else None
-        if not isinstance(files, list):
-            return [f"{path}: field 'configs': entry {entry!r} has no data_files list"]
-        in_card[entry.get("config_name")] = {
-            f.get("split"): f.get("path") for f in files if isinstance(f, dict)
-        }
-    expected = {c: {s: parquet_path(c, s) for s in splits} for c, splits in counts.items()}
-    if in_card != expected:
-        return [f"{path}: field 'configs': card lists {in_card}, build.json says {expected}"]
+    named = [c.get("config_name") for c in configs]
+    if sorted(map(str, named)) != sorted(counts):
+        return [f"{path}: field 'configs': card lists configs {named}, build.json says {list(counts)}"]
     if data.get("license") != "cc-by-sa-3.0":
         return [f"{path}: field 'license': expected cc-by-sa-3.0, got {data.get('license')!r}"]
     return []
 
 
+def _resolution_problems(folder: Path, counts: dict[str, dict[str, int]]) -> list[str]:
+    """Each config's data files as `datasets` resolves them, and its `dataset_info` features."""
+    from common.dataset_loading import load_builder
+
+    path = folder / CARD_FILE
+    problems = []
+    for config, splits in counts.items():
+        try:
+            builder = load_builder(folder, config)
+        except Exception as err:  # a glob matching nothing, a bad pattern: a finding, not a crash
+            problem = f"config '{config}' does not resolve: {_first_line(err)}"
+            problems.append(f"{path}: field 'configs': {problem}")
+            continue
+        resolved = {  # relative to the folder ("../x" for a file outside it)
+            str(split): sorted(
+                Path(os.path.relpath(Path(f).resolve(), folder.resolve())).as_posix() for f in files
+            )
+            for split, files in (builder.config.data_files or {}).items()
+        }
+        expected = {split: [parquet_path(config, split)] for split in splits}
+        if resolved != expected:
+            problems.append(
+                f"{path}: field 'configs': config '{config}' resolves to {resolved}, "
+                f"build.json says {expected}"
+            )
+        info = builder.info
+        if info.features is None:
+            problems.append(
+                f"{path}: field 'dataset_info': no features for config '{config}' (rebuild, or re-render "
+                "the card with `xfever card FOLDER`)"
+            )
+        elif info.features != features(config):
+            difference = _feature_difference(info.features, config)
+            problems.append(f"{path}: field 'dataset_info': config '{config}': {difference}")
+    return problems
+
+
+def _feature_difference(found: Any, config: str) -> str:
+    """How loaded features differ from the schema's, in words."""
+    expected = features(config)
+    if list(found) != list(expected):
+        return f"columns {list(found)}, expected {list(expected)}"
+    return "; ".join(
+        f"column '{name}' is {found[name]!r}, expected {expected[name]!r}"
+        for name in expected
+        if found[name] != expected[name]
+    )
+
+
 def _load_problems(folder: Path, counts: dict[str, dict[str, int]], rows: dict) -> list[str]:
     import datasets
+
+    from common.dataset_loading import load_split
 
     problems = []
     bars = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
     try:
-        with tempfile.TemporaryDirectory(prefix="xfever-validate-") as cache:
-            for config, splits in counts.items():
-                for split, expected in splits.items():
-                    where = f"{folder}: config '{config}', split '{split}'"
-                    try:
-                        data = datasets.load_dataset(str(folder), config, split=split, cache_dir=cache)
-                    except Exception as err:  # any loader failure is a finding, not a crash
-                        problems.append(f"{where}: load_dataset failed ({type(err).__name__}: {err})")
-                        continue
-                    rows.setdefault(config, {})[split] = data.num_rows
-                    if data.num_rows != expected:
-                        problems.append(f"{where}: {data.num_rows} rows, build.json says {expected}")
-                    if data.column_names != expected_columns(config, split):
-                        problems.append(
-                            f"{where}: columns {data.column_names}, expected "
-                            f"{expected_columns(config, split)}"
-                        )
+        for config, splits in counts.items():
+            for split, expected in splits.items():
+                where = f"{folder}: config '{config}', split '{split}'"
+                try:
+                    data = load_split(folder, config, split)
+                except Exception as err:  # any loader failure is a finding, not a crash
+                    problems.append(f"{where}: load_dataset failed ({type(err).__name__}: {err})")
+                    continue
+                rows.setdefault(config, {})[split] = data.num_rows
+                if data.num_rows != expected:
+                    problems.append(f"{where}: {data.num_rows} rows, build.json says {expected}")
+                if data.features != features(config):
+                    problems.append(f"{where}: {_feature_difference(data.features, config)}")
     finally:
         if bars:
             datasets.enable_progress_bars()
@@ -133,11 +160,15 @@ def validate(folder: str | Path) -> ValidationReport:
         raise ToolkitError(f"{folder}: no such folder")
     record = _read_build(folder)
     counts = record["configs"]
-    problems = _card_problems(folder, counts)
-    for config, splits in counts.items():
-        for split in splits:
-            if not (folder / parquet_path(config, split)).is_file():
-                problems.append(f"{folder / parquet_path(config, split)}: missing parquet file")
+    problems = [
+        f"{folder / parquet_path(config, split)}: missing parquet file"
+        for config, splits in counts.items()
+        for split in splits
+        if not (folder / parquet_path(config, split)).is_file()
+    ]
+    problems += _card_problems(folder, counts)
+    if not problems:
+        problems = _resolution_problems(folder, counts)
     rows: dict[str, dict[str, int]] = {}
     if not problems:
         problems = _load_problems(folder, counts, rows)

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def load_split(dataset: str, config: str, split: str, revision: str | None = None) -> Any:
     """One split as a `datasets.Dataset`; a missing config or split names dataset, config and split."""
-    import datasets
+    from common import dataset_loading
 
     configs = config_names(dataset, revision)
     if config not in configs:
@@ -33,37 +33,28 @@ def load_split(dataset: str, config: str, split: str, revision: str | None = Non
     # One split's file only: the splits of a language config (edit, rephrases) have different
     # columns, and `datasets` prepares every split of a config it loads.
     files = {split: schema.parquet_path(config, split)}
-    mode = download_mode(dataset)
     try:
-        return datasets.load_dataset(
-            dataset, config, split=split, revision=revision, data_files=files, download_mode=mode
-        )
+        return dataset_loading.load_split(dataset, config, split, revision=revision, data_files=files)
     except (ValueError, KeyError, FileNotFoundError) as exc:
         raise ToolkitError(
             f"dataset {dataset}: config {config!r} split {split!r}: cannot load ({exc})"
         ) from exc
 
 
-def download_mode(dataset: str | Path) -> str | None:
-    """`download_mode` for `datasets.load_dataset`: a local folder may have been rebuilt in place,
-    and datasets' cache would serve its old rows, so local folders are always re-read."""
-    return "force_redownload" if Path(dataset).is_dir() else None
-
-
 def config_names(dataset: str, revision: str | None = None) -> list[str]:
-    import datasets
+    from common import dataset_loading
 
     try:
-        return list(datasets.get_dataset_config_names(dataset, revision=revision))
+        return dataset_loading.config_names(dataset, revision=revision)
     except Exception as exc:  # datasets raises several types for "not a dataset"
         raise ToolkitError(f"dataset {dataset}: cannot read its configs ({exc})") from exc
 
 
 def _has_split(dataset: str, config: str, split: str, revision: str | None) -> bool:
-    import datasets
+    from common import dataset_loading
 
     try:
-        return split in datasets.get_dataset_split_names(dataset, config, revision=revision)
+        return split in dataset_loading.split_names(dataset, config, revision=revision)
     except Exception:
         return False
 
@@ -77,9 +68,10 @@ def _check_columns(ds: Any, dataset: str, config: str, split: str, needed: tuple
 
 
 def _examples(ds: Any) -> list[Example]:
+    labels = schema.label_names_of(ds)  # the ClassLabel's names (text labels of older folders as they are)
     return [
         Example(id=str(i), text=(c,), label=lab)
-        for i, c, lab in zip(ds["id"], ds["claim"], ds["label"], strict=True)
+        for i, c, lab in zip(ds["id"], ds["claim"], labels, strict=True)
     ]
 
 
@@ -186,7 +178,7 @@ def _edit_rows(en_edit: Any, langs: list[str], parallel: dict, par_reph: dict) -
     reph_col = en_edit[schema.REPHRASES] if schema.REPHRASES in en_edit.column_names else None
     rows = []
     for n, (row_id, claim, label) in enumerate(
-        zip(en_edit["id"], en_edit["claim"], en_edit["label"], strict=True)
+        zip(en_edit["id"], en_edit["claim"], schema.label_names_of(en_edit), strict=True)
     ):
         row_id = str(row_id)
         rephrases = tuple((r,) for r in (reph_col[n] if reph_col is not None else None) or ())

@@ -123,10 +123,10 @@ def load_multinli_examples(
 
 
 def _choose_langs(dataset: str, langs: Sequence[str] | None, revision: str | None) -> list[str]:
-    from datasets import get_dataset_config_names
+    from common.dataset_loading import config_names
 
     try:
-        configs = set(get_dataset_config_names(dataset, revision=revision))
+        configs = set(config_names(dataset, revision=revision))
     except Exception as err:  # datasets raises several types for a missing repo or folder
         raise ToolkitError(f"{dataset}: cannot list its configs: {err}") from None
     if SOURCE_LANG not in configs:
@@ -147,14 +147,11 @@ def _load_pairs(
     dataset: str, config: str | None, split: str, revision: str | None, *, id_column: str | None = None
 ) -> tuple[dict[str, list[Any]], tuple[str, ...]]:
     """Columns `text` (premise, hypothesis), `label` (name, None for -1) and `id`; label names."""
-    from datasets import load_dataset
-
-    from harness.data.xfever import download_mode
+    from common.dataset_loading import load_split
 
     where = f"{dataset}" + (f" config '{config}'" if config else "") + f" split '{split}'"
     try:
-        mode = download_mode(dataset)
-        ds = load_dataset(dataset, config, split=split, revision=revision, download_mode=mode)
+        ds = load_split(dataset, config, split, revision=revision)
     except Exception as err:  # missing repo, config or split: datasets raises several types
         raise ToolkitError(f"{where}: cannot load: {err}") from None
     missing = [c for c in ("premise", "hypothesis", "label") if c not in ds.column_names]

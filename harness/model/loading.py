@@ -38,9 +38,17 @@ def parse_label_map(text: str | Mapping[str, int] | None) -> dict[str, int] | No
 
 
 def match_labels(
-    config: Any, dataset_labels: Sequence[str], label_map: Mapping[str, int] | None = None
+    config: Any,
+    dataset_labels: Sequence[str],
+    label_map: Mapping[str, int] | None = None,
+    *,
+    force: bool = False,
 ) -> dict[str, int]:
-    """Map every dataset label to a logit index, by name (case-insensitive) or through `label_map`."""
+    """Map every dataset label to a logit index, by name (case-insensitive) or through `label_map`.
+
+    A `label_map` that contradicts the head's own names (a model whose label2id says SUPPORTS=0
+    given SUPPORTS=1) is refused unless `force`: it would silently score every row against the
+    wrong logit (Locality 100 % becomes 0 %). Heads named LABEL_0... have no names to contradict."""
     num_labels = int(config.num_labels)
     heads = {str(name).casefold(): int(i) for name, i in (config.label2id or {}).items()}
     if label_map:
@@ -63,6 +71,17 @@ def match_labels(
         ids[name] = index
     if len(set(ids.values())) != len(ids):
         raise error(f"{where}: two dataset labels share one logit: {ids}")
+    if label_map and not force:
+        named = {name: heads[name.casefold()] for name in ids if name.casefold() in heads}
+        contradicted = {name: (ids[name], index) for name, index in named.items() if ids[name] != index}
+        if contradicted:
+            shown = ", ".join(
+                f"{n}={a} but the model's label2id says {n}={b}" for n, (a, b) in contradicted.items()
+            )
+            raise UsageError(
+                f"--label-map: {shown}; drop --label-map to match the head by its names, or pass "
+                "--force-label-map if the model's names are wrong"
+            )
     return ids
 
 
@@ -72,6 +91,7 @@ def load_classifier(
     *,
     revision: str | None = None,
     label_map: Mapping[str, int] | None = None,
+    force_label_map: bool = False,
     trust_remote_code: bool = False,
     device: str = "cpu",
 ) -> LoadedModel:
@@ -84,7 +104,7 @@ def load_classifier(
         config = AutoConfig.from_pretrained(str(model_id), **kwargs)
     except OSError as exc:
         raise UsageError(f"--model {model_id}: cannot load a model config ({exc})") from exc
-    label_ids = match_labels(config, dataset_labels, label_map)
+    label_ids = match_labels(config, dataset_labels, label_map, force=force_label_map)
     # fp32 whatever the checkpoint was saved in: transformers 5 loads a bf16/fp16 checkpoint in its
     # own dtype, and the protocol's patches, memory and cached vectors are fp32
     model = AutoModelForSequenceClassification.from_pretrained(str(model_id), dtype=torch.float32, **kwargs)

@@ -138,6 +138,7 @@ def prepare(config: EvalConfig) -> Prepared:
         suite.label_names,
         revision=config.model_revision,
         label_map=config.label_map,
+        force_label_map=config.force_label_map,
         trust_remote_code=config.trust_remote_code,
         device=config.device,
     )

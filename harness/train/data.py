@@ -22,22 +22,20 @@ class TaskData:
 
 def load_fever_examples(dataset: str, split: str, *, revision: str | None = None) -> list[Example]:
     """An XFEVER `en` split (Hub id or local folder) as claim examples; columns per xfever.schema."""
-    from datasets import load_dataset
-
-    from harness.data.xfever import download_mode
+    from common.dataset_loading import load_split
     from xfever import schema
 
     where = f"{dataset} config '{schema.SOURCE_LANG}' split '{split}'"
     try:
-        mode = download_mode(dataset)
-        ds = load_dataset(dataset, schema.SOURCE_LANG, split=split, revision=revision, download_mode=mode)
+        ds = load_split(dataset, schema.SOURCE_LANG, split, revision=revision)
     except Exception as err:  # missing repo, config or split: datasets raises several types
         raise ToolkitError(f"{where}: cannot load: {err}") from None
     missing = [c for c in (schema.ID, schema.LABEL, schema.CLAIM) if c not in ds.column_names]
     if missing:
         raise ToolkitError(f"{where}: missing column(s) {', '.join(missing)}")
-    columns = ds.select_columns([schema.ID, schema.LABEL, schema.CLAIM]).to_dict()
-    rows = zip(columns[schema.ID], columns[schema.LABEL], columns[schema.CLAIM], strict=True)
+    columns = ds.select_columns([schema.ID, schema.CLAIM]).to_dict()
+    labels = schema.label_names_of(ds)  # the ClassLabel's names (text labels of older folders as they are)
+    rows = zip(columns[schema.ID], labels, columns[schema.CLAIM], strict=True)
     examples = []
     for i, (row_id, label, claim) in enumerate(rows):
         if label not in schema.LABELS:

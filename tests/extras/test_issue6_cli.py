@@ -30,20 +30,20 @@ def cli(args: list[str]) -> int:
 
 def write_xfever(root: Path, rows: list[dict]) -> Path:
     """A tiny XFEVER-shaped folder (English + pseudo-translated edit and rephrase configs)."""
-    from datasets import Dataset, Features, Value
+    from datasets import ClassLabel, Dataset, Features, Value
 
+    label = ClassLabel(names=list(schema.LABELS))  # as xfever.schema: 0 SUPPORTS, 1 REFUTES
     en = {}
     sizes = {"train": 110, "validation": 40, "edit": 40, "test": 40}
     start = 0
     for split, size in sizes.items():
         part = rows[start : start + size]
         start += size
-        columns = {"id": [r["id"] for r in part], "label": [r["label"] for r in part]}
+        columns = {"id": [r["id"] for r in part], "label": schema.label_ids([r["label"] for r in part])}
         columns["claim"] = [r["claim"] for r in part]
         reph = [[f"reportedly , {r['claim']}"] for r in part]
-        columns["rephrases"] = reph if split == "edit" else [[] for _ in part]  # xfever.schema
-        types = {"id": Value("string"), "label": Value("string"), "claim": Value("string")}
-        en[split] = Dataset.from_dict(columns, features=Features(types | {"rephrases": [Value("string")]}))
+        columns["rephrases"] = reph if split == "edit" else [[] for _ in part]
+        en[split] = Dataset.from_dict(columns, features=schema.features(schema.SOURCE_LANG))
     configs = {"en": en}
     edit = en["edit"]
     for n, lang in enumerate(XF_LANGS):
@@ -60,7 +60,7 @@ def write_xfever(root: Path, rows: list[dict]) -> Path:
                     {
                         "id": Value("string"),
                         "rephrase_index": Value("int64"),
-                        "label": Value("string"),
+                        "label": label,
                         "claim": Value("string"),
                     }
                 ),
@@ -71,7 +71,15 @@ def write_xfever(root: Path, rows: list[dict]) -> Path:
                     "rephrase_index": [0] * len(edit),
                     "label": edit["label"],
                     "claim": [f"{lang} reportedly {c}" for c in edit["claim"]],
-                }
+                },
+                features=Features(
+                    {
+                        "id": Value("string"),
+                        "rephrase_index": Value("int64"),
+                        "label": label,
+                        "claim": Value("string"),
+                    }
+                ),
             ),
         }
     folder = write_hub_folder(root, configs)

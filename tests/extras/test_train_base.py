@@ -138,23 +138,41 @@ def test_pairs_are_encoded_as_pairs(tiny_model):
     assert (batch["input_ids"][0] == tokenizer.sep_token_id).sum() == 2
 
 
-@pytest.fixture(scope="session")
-def xfever_folder(tmp_path_factory, fever_examples) -> Path:
-    from datasets import Dataset
+def _xfever_folder(root: Path, rows: list, *, text_labels: bool = False) -> Path:
+    """An `en` config of train and validation, `label` a ClassLabel as xfever.schema says (or text,
+    as folders of layout version 1 and other tools' copies hold it)."""
+    from datasets import Dataset, Value
 
-    def split(rows):
+    from xfever import schema
+
+    features = schema.features(schema.SOURCE_LANG)
+    if text_labels:
+        features[schema.LABEL] = Value("string")
+
+    def split(part):
+        labels = [r.label for r in part]
         return Dataset.from_dict(
             {
-                "id": [r.id for r in rows],
-                "label": [r.label for r in rows],
-                "claim": [r.text[0] for r in rows],
-                "rephrases": [[] for _ in rows],
-            }
+                "id": [r.id for r in part],
+                "label": labels if text_labels else schema.label_ids(labels),
+                "claim": [r.text[0] for r in part],
+                "rephrases": [[] for _ in part],
+            },
+            features=features,
         )
 
-    root = tmp_path_factory.mktemp("xfever")
-    splits = {"train": split(fever_examples[:20]), "validation": split(fever_examples[20:30])}
-    return write_hub_folder(root, {"en": splits})
+    return write_hub_folder(root, {"en": {"train": split(rows[:20]), "validation": split(rows[20:30])}})
+
+
+@pytest.fixture(scope="session")
+def xfever_folder(tmp_path_factory, fever_examples) -> Path:
+    return _xfever_folder(tmp_path_factory.mktemp("xfever"), fever_examples)
+
+
+def test_text_labels_read_as_they_are(tmp_path, fever_examples):
+    """A folder whose `label` is text (layout version 1, other tools' copies) reads the same rows."""
+    folder = _xfever_folder(tmp_path, fever_examples, text_labels=True)
+    assert load_fever_examples(str(folder), "validation") == fever_examples[20:30]
 
 
 def test_load_fever_examples_and_task_data(xfever_folder, fever_examples):

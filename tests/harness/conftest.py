@@ -137,18 +137,21 @@ def write_tiny_xfever(out: Path, rows: list[dict], langs=LANGS, *, translated_re
     _write_card(out, counts)
     # the pseudo-translations stand in for opus-mt, as the builder records stand-in engines
     engines = {lang: {"engine": "pseudo-translation (test fixture)", "stand_in": True} for lang in langs}
-    record = {"build_id": "tiny-test", "langs": list(langs), "configs": counts, "engines": engines}
+    record = {"schema_version": schema.SCHEMA_VERSION, "build_id": "tiny-test", "langs": list(langs)}
+    record |= {"configs": counts, "engines": engines}
     (out / schema.BUILD_FILE).write_text(json.dumps(record), encoding="utf-8")
     return out
 
 
 def _write_card(out: Path, counts: dict[str, dict[str, int]]) -> None:
-    """A minimal card with the builder's `configs` front matter (what `load_dataset` resolves)."""
+    """A minimal card with the builder's `configs` and `dataset_info` front matter (what `load_dataset`
+    resolves)."""
     from huggingface_hub import DatasetCardData
 
-    from xfever.layout import card_configs
+    from xfever.layout import card_configs, card_dataset_info, dataset_sizes
 
-    front = DatasetCardData(license="cc-by-sa-3.0", configs=card_configs(counts)).to_yaml()
+    info = card_dataset_info(list(counts), dataset_sizes(out, counts))
+    front = DatasetCardData(license="cc-by-sa-3.0", configs=card_configs(counts), dataset_info=info).to_yaml()
     text = f"---\n{front}\n---\n\n# tiny XFEVER-shaped test dataset\n"
     (out / schema.CARD_FILE).write_text(text, encoding="utf-8")
 

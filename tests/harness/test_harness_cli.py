@@ -208,3 +208,22 @@ def test_tiny_case_invariants(tiny_model, tiny_xfever):
     for entry in (*edited.values(), *original.values()):
         if "ci" in entry:
             assert entry["ci"][0] <= entry["value"] <= entry["ci"][1]
+
+
+def test_label_map_contradicting_the_head_is_refused_unless_forced(tiny_model, tiny_xfever):
+    """A --label-map that swaps the head's own named labels would score every row against the wrong
+    logit (on a trained model Locality falls from ~100 % to ~0 %): refused, unless forced."""
+    config = EvalConfig(
+        model=str(tiny_model),
+        dataset=str(tiny_xfever),
+        editor="none",
+        max_edits=2,
+        folders=1,
+        label_map={"SUPPORTS": 1, "REFUTES": 0},
+        progress=False,
+    )
+    with pytest.raises(ToolkitError, match="but the model's label2id says SUPPORTS=0"):
+        evaluate(config)
+    forced = evaluate(config.replace(force_label_map=True))
+    assert forced.model["label_ids"] == {"SUPPORTS": 1, "REFUTES": 0}
+    assert forced.config["force_label_map"] is True

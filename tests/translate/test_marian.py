@@ -132,3 +132,18 @@ def test_uncached_hub_model_offline_is_a_clear_error(tmp_path, fever_sample):
     assert "error: language 'de': cannot load model 'nobody/opus-mt-en-xx'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_classifier_folder_is_refused_as_translation_model(tmp_path):
+    """A BERT classifier folder given as an MT model: one clear line naming model type and class."""
+    folder = tmp_path / "bert-classifier"
+    folder.mkdir()
+    config = {"model_type": "bert", "architectures": ["BertForSequenceClassification"]}
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    for engine in ("transformers", "ct2"):
+        with pytest.raises(ToolkitError) as caught:
+            load_translator("de", str(folder), engine=engine)
+        message = str(caught.value)
+        assert message.startswith(f"language 'de': cannot load model '{folder}': not a translation model")
+        assert "'bert'" in message and "BertForSequenceClassification" in message
+        assert "\n" not in message

@@ -51,11 +51,13 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory, fever_claims: list[str
 
 
 @pytest.fixture(scope="session")
-def model_args(tiny_models: dict[str, Path]) -> list[str]:
-    """`--model LANG=PATH` for every language."""
-    args: list[str] = []
-    for lang, path in tiny_models.items():
-        args += ["--model", f"{lang}={path}"]
+def models_for(tiny_models: dict[str, Path]):
+    """`models_for("de,zh")`: `--model LANG=PATH` for exactly the languages of that `--langs` value
+    (an override for a language that is not built is refused)."""
+
+    def args(langs: str) -> list[str]:
+        return [arg for lang in langs.split(",") for arg in ("--model", f"{lang}={tiny_models[lang]}")]
+
     return args
 
 
@@ -74,7 +76,7 @@ def small_edit_file(tmp_path_factory: pytest.TempPathFactory, fever_sample: Path
 def built_small(
     tmp_path_factory: pytest.TempPathFactory,
     small_edit_file: Path,
-    model_args: list[str],
+    models_for,
     small_args: list[str],
 ) -> Path:
     """A de + zh build of 24 edit rows with translated rephrases, through the CLI (read-only for tests)."""
@@ -84,7 +86,7 @@ def built_small(
 
     out = tmp_path_factory.mktemp("built") / "xfever_data"
     args = ["build", "--langs", "de,zh", "--edit-file", str(small_edit_file), "--out", str(out)]
-    args += [*small_args, *model_args]
+    args += [*small_args, *models_for("de,zh")]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return out

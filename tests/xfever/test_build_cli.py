@@ -94,11 +94,11 @@ def test_build_json_names_no_machine_paths_and_is_readable(built_small: Path, sm
 
 
 def test_ready_made_full_sample_zh(
-    fever_sample: Path, fever_claims: list[str], model_args, tmp_path: Path
+    fever_sample: Path, fever_claims: list[str], models_for, tmp_path: Path
 ) -> None:
     out = tmp_path / "xfever_data"
     result = run(
-        ["build", "--langs", "zh", "--edit-file", fever_sample, "--out", out, *model_args[6:8], *FAST]
+        ["build", "--langs", "zh", "--edit-file", fever_sample, "--out", out, *models_for("zh"), *FAST]
     )
     assert result.exit_code == 0, result.output
     zh = _load(out, "zh", "edit", tmp_path / "cache")
@@ -111,10 +111,10 @@ def test_ready_made_full_sample_zh(
     assert run(["validate", out]).exit_code == 0
 
 
-def test_split_mode(fever_sample: Path, model_args, tmp_path: Path) -> None:
+def test_split_mode(fever_sample: Path, models_for, tmp_path: Path) -> None:
     out = tmp_path / "split"
     args = ["build", "--langs", "ar", "--train", fever_sample, "--dev", fever_sample, "--split-seed", "3"]
-    result = run([*args, "--out", out, *model_args[8:10], *FAST])
+    result = run([*args, "--out", out, *models_for("ar"), *FAST])
     assert result.exit_code == 0, result.output
     record = json.loads((out / "build.json").read_text(encoding="utf-8"))
     assert record["configs"]["en"] == {"train": 191, "validation": 23, "edit": 23, "test": 239}
@@ -124,9 +124,9 @@ def test_split_mode(fever_sample: Path, model_args, tmp_path: Path) -> None:
     assert ar_edit["id"] == en_edit["id"] and ar_edit["claim_en"] == en_edit["claim"]
     assert record["engines"]["ar"]["target_token"] == ">>ara<<"
     # a second run with the same arguments finds the build already there
-    again = run([*args, "--out", out, *model_args[8:10], *FAST])
+    again = run([*args, "--out", out, *models_for("ar"), *FAST])
     assert again.exit_code == 0 and "already holds this build" in again.output
-    replaced = run([*args[:-1], "4", "--out", out, "--overwrite", *model_args[8:10], *FAST])
+    replaced = run([*args[:-1], "4", "--out", out, "--overwrite", *models_for("ar"), *FAST])
     assert replaced.exit_code == 0, replaced.output
     assert json.loads((out / "build.json").read_text(encoding="utf-8"))["split"]["seed"] == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "split"]  # nothing set aside is left
@@ -174,7 +174,7 @@ GOOD = {"id": "1", "input": "A claim .", "output": [{"answer": "SUPPORTS"}]}
         ([GOOD, GOOD], [], ["in.jsonl:2", "duplicate id"]),
         ([GOOD], ["--langs", "de,xx"], ["unknown language code 'xx'"]),
         ([GOOD], ["--langs", "it"], ["missing model for language 'it'"]),
-        ([GOOD], ["--model", "de=MISSING"], ["language 'de'", "cannot load model"]),
+        ([GOOD], ["--model", "de=MISSING"], ["language 'de'", "cannot load model", "no such folder"]),
         ([GOOD], ["--edit-file", "NOFILE"], ["NOFILE", "cannot read"]),
         ([GOOD], ["--edit-file", "FOLDER"], ["not a file"]),
         (["\udcff"], [], ["in.jsonl", "not UTF-8"]),
@@ -222,22 +222,21 @@ def test_usage_error_exit_2(tmp_path: Path) -> None:
 
 
 def test_output_holding_a_different_build_is_refused(
-    built_small: Path, small_edit_file: Path, model_args
+    built_small: Path, small_edit_file: Path, models_for
 ) -> None:
     before = (built_small / "build.json").read_bytes()
-    result = run(
-        ["build", "--langs", "de", "--edit-file", small_edit_file, "--out", built_small, *model_args, *FAST]
-    )
+    args = ["build", "--langs", "de", "--edit-file", small_edit_file, "--out", built_small]
+    result = run([*args, *models_for("de"), *FAST])
     assert result.exit_code == 1
     assert "output folder holds a different build" in result.output and str(built_small) in result.output
     assert (built_small / "build.json").read_bytes() == before
 
 
-def test_changed_input_file_is_a_different_build(fever_sample: Path, model_args, tmp_path: Path) -> None:
+def test_changed_input_file_is_a_different_build(fever_sample: Path, models_for, tmp_path: Path) -> None:
     edit = tmp_path / "edit.jsonl"
     lines = fever_sample.read_text(encoding="utf-8").splitlines()
     edit.write_text("\n".join(lines[:5]) + "\n", encoding="utf-8")
-    args = ["build", "--langs", "ar", "--edit-file", edit, "--out", tmp_path / "o", *model_args[8:10], *FAST]
+    args = ["build", "--langs", "ar", "--edit-file", edit, "--out", tmp_path / "o", *models_for("ar"), *FAST]
     assert run(args).exit_code == 0
     edit.write_text("\n".join(lines[:6]) + "\n", encoding="utf-8")  # same path and settings, new content
     again = run(args)
@@ -250,3 +249,41 @@ def test_environment_names_a_gpu_only_when_a_translator_used_one() -> None:
     assert "gpu" not in environment(["cpu", "cpu"])
     gpu = environment(["cpu", "cuda"])["gpu"]  # the device's name, or why torch cannot tell it
     assert isinstance(gpu, str) and gpu
+
+
+def test_label_is_a_class_label_in_card_files_and_loaded_rows(
+    fever_sample: Path, models_for, tmp_path: Path
+) -> None:
+    """A fresh build's `label` is a ClassLabel (SUPPORTS, REFUTES) in the card's dataset_info, in every
+    parquet file's Arrow schema and in the loaded rows: stratified splits and label alignment work, and
+    the card's dataset_info lists each split's rows and sizes as push_to_hub would."""
+    import datasets
+    import pyarrow.parquet as pq
+    from huggingface_hub import DatasetCard
+
+    lines = fever_sample.read_text(encoding="utf-8").splitlines()
+    train = tmp_path / "train.jsonl"
+    train.write_text("\n".join(lines[:20] + lines[-20:]) + "\n", encoding="utf-8")  # both labels
+    out = tmp_path / "out"
+    args = ["build", "--langs", "de", "--train", train, "--dev", train, "--out", out, *models_for("de")]
+    assert run([*args, *FAST]).exit_code == 0
+    counts = json.loads((out / "build.json").read_text(encoding="utf-8"))["configs"]
+    cache = str(tmp_path / "cache")
+    for config, splits in counts.items():
+        info = datasets.load_dataset_builder(str(out), config, cache_dir=cache).info
+        assert info.features["label"].names == ["SUPPORTS", "REFUTES"]
+        assert {s: info.splits[s].num_examples for s in splits} == splits
+        for split in splits:
+            arrow = pq.read_schema(out / config / f"{split}-00000-of-00001.parquet")
+            assert datasets.Features.from_arrow_schema(arrow)["label"].names == ["SUPPORTS", "REFUTES"]
+    en_train = datasets.load_dataset(str(out), "en", split="train", cache_dir=cache)
+    parts = en_train.train_test_split(test_size=0.25, stratify_by_column="label", seed=0)
+    assert set(parts["train"]["label"]) == set(parts["test"]["label"]) == {0, 1}
+    aligned = en_train.align_labels_with_mapping({"refutes": 0, "supports": 1}, "label")
+    assert aligned.features["label"].names == ["refutes", "supports"]
+    assert aligned["label"] == [1 - v for v in en_train["label"]]
+    card = DatasetCard.load(out / "README.md").data.to_dict()
+    de = next(entry for entry in card["dataset_info"] if entry["config_name"] == "de")
+    edit = {"name": "edit", "num_bytes": de["dataset_size"], "num_examples": counts["de"]["edit"]}
+    assert de["splits"] == [edit] and de["dataset_size"] > 0
+    assert de["download_size"] == (out / "de" / "edit-00000-of-00001.parquet").stat().st_size

@@ -33,3 +33,29 @@ def test_size_categories() -> None:
         "10K<n<100K",
         "100K<n<1M",
     ]
+
+
+def test_card_metadata_tags_sources_languages_and_citations() -> None:
+    """The card carries Hub tags, the source datasets' Hub ids, each config's language and script (zh
+    Simplified), and BibTeX for FEVER, KILT and the MPN paper."""
+    card = DatasetCard(render_card(pending_record()))
+    data = card.data.to_dict()
+    assert data["tags"] == ["cross-lingual", "model-editing", "fact-checking", "machine-translated"]
+    assert data["source_datasets"] == ["fever/fever", "facebook/kilt_tasks"]
+    details = ["eng_Latn", "deu_Latn", "fra_Latn", "spa_Latn", "zho_Hans", "ara_Arab"]
+    assert data["language_details"] == details
+    assert "Chinese is Simplified Chinese (`zho_Hans`)" in card.text
+    for key in ("@inproceedings{thorne-etal-2018-fever", "@inproceedings{petroni-etal-2021-kilt"):
+        assert key in card.text
+    assert "@misc{si-etal-mpn" in card.text
+    assert "Si, Nianwen and Zhang, Hao and Zhang, Weiqiang" in card.text
+    assert "10.18653/v1/N18-1074" in card.text and "10.18653/v1/2021.naacl-main.200" in card.text
+
+
+def test_language_details_follow_the_zh_target_token() -> None:
+    """A build asked for Traditional characters (`>>cmn_Hant<<`) is not described as Simplified."""
+    record = pending_record()
+    record["engines"]["zh"]["target_token"] = ">>cmn_Hant<<"
+    card = DatasetCard(render_card(record))
+    assert "zho_Hant" in card.data.to_dict()["language_details"]
+    assert "Simplified Chinese" not in card.text

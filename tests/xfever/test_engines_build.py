@@ -25,7 +25,7 @@ TRANSLATION_DEPENDENT = {schema.CLAIM, *schema.QA_COLUMNS}
 def built_ct2(
     tmp_path_factory: pytest.TempPathFactory,
     small_edit_file: Path,
-    model_args: list[str],
+    models_for,
     small_args: list[str],
 ) -> Path:
     """`built_small` again, with `--engine ct2` (conversion cached under the test's own folder)."""
@@ -36,7 +36,7 @@ def built_ct2(
     root = tmp_path_factory.mktemp("built-ct2")
     out = root / "xfever_data"
     args = ["build", "--langs", "de,zh", "--edit-file", str(small_edit_file), "--out", str(out)]
-    args += ["--engine", "ct2", "--cache-dir", str(root / "cache"), *small_args, *model_args]
+    args += ["--engine", "ct2", "--cache-dir", str(root / "cache"), *small_args, *models_for("de,zh")]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     return out

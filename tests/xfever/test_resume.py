@@ -22,7 +22,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 def test_kill_and_resume_is_byte_identical(
     built_small: Path,
     small_edit_file: Path,
-    model_args,
+    models_for,
     small_args,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -39,7 +39,7 @@ def test_kill_and_resume_is_byte_identical(
         "--out",
         str(out),
         *small_args,
-        *model_args,
+        *models_for("de,zh"),
     ]
     saved: list[tuple[str, str, int]] = []
     real_build = build_module.build
@@ -79,7 +79,7 @@ def test_kill_and_resume_is_byte_identical(
 
 
 def test_work_folder_of_another_build_is_refused(
-    small_edit_file: Path, model_args, small_args, tmp_path: Path
+    small_edit_file: Path, models_for, small_args, tmp_path: Path
 ) -> None:
     out = tmp_path / "x"
     partial = tmp_path / "x.partial"
@@ -94,7 +94,7 @@ def test_work_folder_of_another_build_is_refused(
         "--out",
         str(out),
         *small_args,
-        *model_args,
+        *models_for("de"),
     ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
@@ -103,7 +103,7 @@ def test_work_folder_of_another_build_is_refused(
 
 
 def test_resume_refuses_shards_of_another_translator(
-    small_edit_file: Path, model_args, small_args, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small_edit_file: Path, models_for, small_args, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`--device auto` resolves per machine: shards written on a GPU in fp16 must not be completed on a
     CPU in int8 (or the reverse) as if they were one translation."""
@@ -111,7 +111,7 @@ def test_resume_refuses_shards_of_another_translator(
 
     out = tmp_path / "mixed"
     args = ["build", "--langs", "de", "--edit-file", str(small_edit_file), "--out", str(out)]
-    args += [*small_args, *model_args]
+    args += [*small_args, *models_for("de")]
     real_build = build_module.build
     saved: list[tuple[str, str, int]] = []
 

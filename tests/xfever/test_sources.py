@@ -166,3 +166,17 @@ def test_hub_source_offline_takes_the_commit_from_the_cache(
     described = read_source("facebook/kilt_tasks", "train").describe()
     assert seen["revision"] == described["revision"] == ("b" * 40 if cached else None)
     assert described["resolved"] == ("offline, from the Hub cache" if cached else "offline; commit unknown")
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_file_starting_with_a_byte_order_mark_reads(tmp_path: Path, newline: str) -> None:
+    """A KILT file saved with a UTF-8 BOM (Windows editors) reads like one without, line numbers kept."""
+    path = tmp_path / "bom.jsonl"
+    rows = [GOOD, {"id": "2", "input": "B claim .", "output": [{"answer": "REFUTES"}]}]
+    text = newline.join(json.dumps(r) for r in rows) + newline
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    source = read_local(path, "edit")
+    assert [(c.id, c.label) for c in source.claims] == [("1", "SUPPORTS"), ("2", "REFUTES")]
+    path.write_bytes(b"\xef\xbb\xbf" + (text + '{"id": "3"' + newline).encode("utf-8"))
+    with pytest.raises(ToolkitError, match="bom.jsonl:3"):
+        read_local(path, "edit")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from common.errors import ToolkitError, UsageError
 from xfever.translate.base import DecodeSettings, EngineInfo, Translator
-from xfever.translate.targets import DEFAULT_MODELS, DEFAULT_TARGET_TOKENS
+from xfever.translate.targets import DEFAULT_MODELS, DEFAULT_TARGET_TOKENS, check_model
 
 DEFAULT_SETTINGS = DecodeSettings()
 
@@ -39,6 +39,7 @@ def load_translator(
     """
     if engine not in ENGINES:
         raise UsageError(f"setting 'engine': unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
+    check_model(lang, str(model))
     module_name, class_name = ENGINES[engine].split(":")
     engine_class = getattr(import_module(module_name), class_name)
     kwargs = {"settings": settings, "target_token": target_token}
@@ -46,8 +47,9 @@ def load_translator(
         kwargs["cache_dir"] = cache_dir
     try:
         return engine_class(lang, model, **kwargs)
-    except OSError as exc:  # from_pretrained: missing folder, unknown Hub id, no network and no cache
-        raise ToolkitError(f"language '{lang}': cannot load model '{model}': {exc}") from exc
+    except OSError as exc:  # from_pretrained: unknown Hub id, no network and no cache, missing files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ToolkitError(f"language '{lang}': cannot load model '{model}': {first}") from None
 
 
 __all__ = [

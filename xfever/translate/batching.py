@@ -75,6 +75,7 @@ def decoding_record(
     num_beams: int,
     model_limit: int,
     batching: str,
+    source_limit: int | None = None,
     overrides: tuple[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The decoding settings an engine actually used, for `EngineInfo.decoding`."""
@@ -85,6 +86,8 @@ def decoding_record(
         "max_new_tokens": cap_rule(settings) + f", at most {model_limit}",
         "batching": batching,
     }
+    if source_limit is not None:
+        record["max_source_tokens"] = source_limit
     if overrides and overrides[1]:
         record[overrides[0]] = overrides[1]
     return record

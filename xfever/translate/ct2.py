@@ -16,7 +16,7 @@ from common.errors import UsageError
 from common.identity import ModelSource, describe_model
 from xfever.translate.base import DecodeSettings, EngineInfo
 from xfever.translate.batching import decoding_record, map_sorted, max_new_tokens
-from xfever.translate.targets import encode_sources, load_tokenizer, resolve_target_token
+from xfever.translate.targets import encode_sources, load_tokenizer, resolve_target_token, source_limit
 
 log = logging.getLogger(__name__)
 
@@ -149,12 +149,13 @@ class CT2Translator:
         self.settings = settings
         self.device = resolve_device(settings.device, ctranslate2.get_cuda_device_count)
         self.precision = resolve_precision(settings.precision, self.device, ctranslate2)
-        self.tokenizer = load_tokenizer(model)
+        self.tokenizer = load_tokenizer(model, lang)
         self.target_token = resolve_target_token(lang, str(model), self.tokenizer, target_token)
         config = MarianConfig.from_pretrained(model)
         generation = GenerationConfig.from_pretrained(model)
         self.num_beams = settings.num_beams or generation.num_beams or 1
         self.model_limit = min(config.max_position_embeddings, generation.max_length or 10**9)
+        self.source_limit = source_limit(self.tokenizer, config.max_position_embeddings)
         source = describe_model(model)  # after the config download, so the Hub snapshot is known
         quantization = COMPUTE_TYPES[self.precision]
         self.model_dir, self.converted_now = convert(
@@ -173,6 +174,7 @@ class CT2Translator:
             self.settings,
             num_beams=self.num_beams,
             model_limit=self.model_limit,
+            source_limit=self.source_limit,
             batching="length-sorted, input order restored; ct2 batch_type=tokens",
             overrides=("decode_overrides", self.decode_overrides),
         )
@@ -188,7 +190,7 @@ class CT2Translator:
 
     def source_ids(self, texts: list[str]) -> list[list[int]]:
         """Token ids of each source row: target token (if any), pieces, `</s>`."""
-        return encode_sources(self.tokenizer, texts, self.target_token)
+        return encode_sources(self.tokenizer, texts, self.target_token, self.source_limit)
 
     def translate_tokens(self, texts: list[str]) -> list[list[str]]:
         """Output tokens (SentencePiece pieces, no `</s>`) per row, in input order."""

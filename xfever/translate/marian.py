@@ -11,7 +11,7 @@ from common.errors import UsageError
 from common.identity import ModelSource, describe_model
 from xfever.translate.base import DecodeSettings, EngineInfo
 from xfever.translate.batching import decoding_record, map_sorted, max_new_tokens
-from xfever.translate.targets import encode_sources, load_tokenizer, resolve_target_token
+from xfever.translate.targets import encode_sources, load_tokenizer, resolve_target_token, source_limit
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class MarianTranslator:
         self.settings = settings
         self.device = resolve_device(settings.device)
         self.precision = resolve_precision(settings.precision, self.device)
-        self.tokenizer = load_tokenizer(model)
+        self.tokenizer = load_tokenizer(model, lang)
         self.target_token = resolve_target_token(lang, str(model), self.tokenizer, target_token)
         self.model = MarianMTModel.from_pretrained(model, dtype=getattr(torch, _DTYPES[self.precision]))
         self.model.to(self.device).eval()
@@ -65,6 +65,7 @@ class MarianTranslator:
         self.num_beams = settings.num_beams or self.model.generation_config.num_beams or 1
         generation = self.model.generation_config
         self.model_limit = min(self.model.config.max_position_embeddings, generation.max_length or 10**9)
+        self.source_limit = source_limit(self.tokenizer, self.model.config.max_position_embeddings)
         # The cap below always sets max_new_tokens; a second limit only makes generate() warn.
         generation.max_length = None
         self._stop_ids = _stop_ids(self.model.generation_config)
@@ -75,6 +76,7 @@ class MarianTranslator:
             self.settings,
             num_beams=self.num_beams,
             model_limit=self.model_limit,
+            source_limit=self.source_limit,
             batching="length-sorted, input order restored",
             overrides=("generate_overrides", self.generate_overrides),
         )
@@ -90,7 +92,7 @@ class MarianTranslator:
 
     def source_ids(self, texts: list[str]) -> list[list[int]]:
         """Token ids of each source row: target token (if any), pieces, `</s>`."""
-        return encode_sources(self.tokenizer, texts, self.target_token)
+        return encode_sources(self.tokenizer, texts, self.target_token, self.source_limit)
 
     def translate_ids(self, texts: list[str]) -> list[list[int]]:
         """Output token ids per row (no decoder start, `</s>` or padding), in input order."""
