@@ -314,7 +314,6 @@ def apply_quiet(quiet: bool) -> None:
         logger.setLevel(logging.WARNING if quiet else logging.INFO)
         if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
             logger.addHandler(_StderrHandler())
-        logger.propagate = False  # the CLI's own lines, once
     if quiet:
         from common.progress import quiet_libraries
 

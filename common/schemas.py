@@ -5,7 +5,7 @@ A file's `schema_version` names its schema; this table is the mapping (also in t
 | file                       | schema_version | schema                                   |
 |----------------------------|----------------|------------------------------------------|
 | run folder `results.json`  | 2              | `harness/report/results-v2.schema.json`  |
-| build folder `build.json`  | 1              | `xfever/build-v1.schema.json`            |
+| build folder `build.json`  | 2              | `xfever/build-v2.schema.json`            |
 
 Each schema's `$id` is `urn:xfever-toolkit:schema:<kind>:<version>`. Validate with any draft 2020-12
 validator, e.g. `jsonschema.validate(data, load_schema("results", data["schema_version"]))`. A new
@@ -23,6 +23,7 @@ from common.errors import ToolkitError
 SCHEMAS: dict[tuple[str, int], tuple[str, str]] = {
     ("results", 2): ("harness.report", "results-v2.schema.json"),
     ("build", 1): ("xfever", "build-v1.schema.json"),
+    ("build", 2): ("xfever", "build-v2.schema.json"),  # 2: label a ClassLabel, dataset_info sizes
 }
 
 

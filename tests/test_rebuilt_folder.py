@@ -73,7 +73,7 @@ def _train_base(world: dict, data: Path, out: Path) -> dict:
 
 
 def _eval(model: Path, data: Path, runs: Path, name: str) -> dict:
-    args = ["eval", "--model", str(model), "--dataset", str(data), "--out", str(runs), "--name", name]
+    args = ["eval", "--model", str(model), "--dataset", str(data), "--out", str(runs / name)]
     assert _harness([*args, "--editor", "none", "--folders", "1", "--quiet"]) == 0
     return json.loads((runs / name / "results.json").read_text(encoding="utf-8"))
 

@@ -19,7 +19,7 @@ from ..conftest import quick_config
 VARIANTS = {
     "fewer-rows": ({"max_edits": 4}, "edit rows"),
     "one-lang": ({"langs": ("de",)}, "languages"),
-    "swapped-labels": ({"label_map": {"SUPPORTS": 1, "REFUTES": 0}}, "label map"),
+    "swapped-labels": ({"label_map": {"SUPPORTS": 1, "REFUTES": 0}, "force_label_map": True}, "label map"),
     "lifelong": ({"folders": 1}, "folders"),
     "longer": ({"max_length": 24}, "max_length"),
 }
