@@ -123,6 +123,18 @@ class Case:
     absent: Callable[[dict], list[Path]] = field(default=lambda w: [])  # must not exist afterwards
 
 
+HELD: list = []  # locks a case's setup holds while the command runs (released by the next case)
+
+
+def _held_by_another_writer(path: Path) -> None:
+    """Take the output lock of `path` as a second writer would (a process already running there)."""
+    from common.io import OutputLock
+
+    for lock in HELD:
+        lock.release()
+    HELD[:] = [OutputLock(path).acquire()]
+
+
 def _write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -304,6 +316,13 @@ CASES = [
          _eval("--label-map", "SUPPORTS=1,REFUTES=0"),
          ("--label-map", "SUPPORTS=1 but the model's label2id says SUPPORTS=0", "--force-label-map"),
          absent=RUN),
+    Case("eval: run folder in use by another eval", "harness", _eval(),
+         ("run", "being written by pid", "wait for it"),
+         setup=lambda w: _held_by_another_writer(w["tmp"] / "runs" / "run"), absent=RUN),
+    Case("build: output folder in use by another build", "xfever",
+         lambda w: [*_build_args(w["files"], w["marian"]), "--out", str(w["tmp"] / "out")],
+         ("out", "being written by pid", "wait for it"),
+         setup=lambda w: _held_by_another_writer(w["tmp"] / "out"), absent=OUT),
     Case("eval: missing --config file", "harness", _eval("--config", "nowhere.yaml"),
          ("--config", "nowhere.yaml", "no such file"), absent=RUN),
     Case("eval: run folder not empty", "harness", _eval(), ("--out", "not empty"),
@@ -333,6 +352,9 @@ def test_bad_input(case: Case, world, tmp_path):
         code, out = 1, str(caught.value)
     else:
         code, out = _invoke(case.tool, case.args(w))
+    for lock in HELD:
+        lock.release()
+    HELD.clear()
     assert code != 0, out
     assert "Traceback" not in out
     for text in case.expect:

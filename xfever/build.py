@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import ToolkitError
-from common.io import write_bytes_atomic, write_json_atomic
+from common.io import OutputLock, write_bytes_atomic, write_json_atomic
 from common.provenance import Timings, environment, git_sha, package_version, public_location
 from xfever import layout, qa, stats
 from xfever.config import BuildConfig
@@ -57,8 +57,15 @@ class _English:
 
 
 def build(config: BuildConfig, *, on_shard: ShardHook | None = None) -> BuildResult:
-    """Build the XFEVER folder described by `config`. `on_shard` is called after each saved shard."""
+    """Build the XFEVER folder described by `config`. `on_shard` is called after each saved shard.
+
+    One writer at a time: a second build into the same `--out` is refused while this one runs."""
     config.check()
+    with OutputLock(config.out, "build output folder"):
+        return _build(config, on_shard)
+
+
+def _build(config: BuildConfig, on_shard: ShardHook | None) -> BuildResult:
     models = resolve_models(config)
     fingerprint = config.fingerprint(model_identities(models))
     timings = Timings()
