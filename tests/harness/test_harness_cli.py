@@ -227,3 +227,22 @@ def test_label_map_contradicting_the_head_is_refused_unless_forced(tiny_model, t
     forced = evaluate(config.replace(force_label_map=True))
     assert forced.model["label_ids"] == {"SUPPORTS": 1, "REFUTES": 0}
     assert forced.config["force_label_map"] is True
+
+
+def test_edit_file_only_dataset_is_evaluated_without_locality(tmp_path, tiny_xfever, tiny_model, caplog):
+    """A dataset built from an --edit-file alone has no en/train or en/test: the run gives every
+    metric it can (reliability, MLG, CLG), marks both locality metrics absent, and says why the memory
+    is empty and which build options would add the splits."""
+    only_edit = tmp_path / "edit-only"
+    shutil.copytree(tiny_xfever, only_edit)
+    card = (only_edit / "README.md").read_text()
+    for split in ("train", "validation", "test"):
+        card = card.replace(f"  - split: {split}\n    path: en/{split}-00000-of-00001.parquet\n", "")
+    (only_edit / "README.md").write_text(card)
+    result = evaluate(
+        EvalConfig(model=str(tiny_model), dataset=str(only_edit), max_edits=4, folders=1, progress=False)
+    )
+    assert result.status == "complete" and result.dataset["absent"] == ["locality_train", "locality_test"]
+    assert not any(key.startswith("locality") for key in result.metrics)
+    assert {"reliability", "mlg", "clg_avg"} <= set(result.metrics) and result.dataset["memory_rows"] == 0
+    assert "--train-file/--test-file" in caplog.text and "memory is empty" in caplog.text
