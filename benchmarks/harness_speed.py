@@ -177,8 +177,8 @@ def _sync(view) -> None:
 
 PAPER_EDIT_ROWS = 10_496  # XFEVER edit split
 PAPER_PATCHES = 1_250  # about T-Patcher's patch count in the paper's Table 1 (1,207)
-PAPER_MEMORY = 40_000  # training [CLS] vectors in T-Patcher's memory (protocol.md)
-# Texts the cached path encodes once for the paper's evaluation (protocol.md), at most: per edit row
+PAPER_MEMORY = 40_000  # training [CLS] vectors in T-Patcher's memory (docs/protocol.md)
+# Texts the cached path encodes once for the paper's evaluation (docs/protocol.md), at most: per edit row
 # the English claim, its rephrase and 5 translations; the memory; locality-train (10,000 training
 # rows, which may overlap the memory) and locality-test (KILT FEVER dev, 10,444 rows).
 PAPER_TEXTS = PAPER_EDIT_ROWS * 7 + PAPER_MEMORY + 10_000 + 10_444

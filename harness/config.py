@@ -11,9 +11,9 @@ import dataclasses
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from common.cli import csv_tuple, setting
 from common.device import DEVICE_HELP
 from common.errors import UsageError
+from common.settings import csv_tuple, setting
 from harness.data.xnli import XNLI_ID
 
 DROPOUTS = ("none", "patch", "model")

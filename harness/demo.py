@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 DEMO_LANGS = ("de", "fr", "es", "zh", "ar")
 DEMO_EDITORS = ("none", "ft", "tpatcher", "mpn", "mpn-all")
-# Multi-target opus-mt models need a target token (builder.md); the stand-ins imitate them.
+# Multi-target opus-mt models need a target token (docs/builder.md); the stand-ins imitate them.
 TARGET_TOKENS = {"zh": (">>cmn_Hans<<", ">>cmn_Hant<<"), "ar": (">>ara<<", ">>arz<<")}
 # Short editor budgets: the tiny model edits in a few steps, and the demo must stay under 3 minutes.
 EDITOR_OPTIONS: dict[str, dict[str, Any]] = {

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from common.cli import csv_tuple, setting
 from common.errors import ToolkitError, UsageError
+from common.settings import csv_tuple, setting
 from xfever.schema import DEFAULT_LANGS, SCHEMA_VERSION, SOURCE_LANG
 from xfever.translate.base import DecodeSettings
 

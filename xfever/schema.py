@@ -3,7 +3,7 @@
 This module is the single contract between the builder (`xfever`) and its readers (`harness`):
 anything that writes or reads an XFEVER folder takes names from here.
 
-Layout (Hub style, one config per language, see ../shared/notes/builder.md):
+Layout (Hub style, one config per language, see docs/builder.md):
 
     <out>/README.md                          dataset card (YAML `configs` + body)
     <out>/build.json                         machine-readable provenance, row counts, QA counts

@@ -1,6 +1,6 @@
 """The paper's split: shuffle KILT FEVER train with a fixed seed, cut 0.8 / 0.1 / 0.1.
 
-The reference script is unseeded (../notes/protocol.md), so its exact edit subset cannot be
+The reference script is unseeded (docs/protocol.md, "Data"), so its exact edit subset cannot be
 regenerated; ours is seeded and recorded. Sizes are `int(n * r)` per part, as in the paper
 (104,966 rows -> 83,972 / 10,496 / 10,496); the `n - sum(sizes)` leftover rows (2 there) are dropped
 and counted.

@@ -1,6 +1,6 @@
 """The memory a patch must not fire on, and an exact fast search for its top rows.
 
-T-Patcher's memory loss (protocol.md) is a top-k mean over the patch's activations `m · key + b` on
+T-Patcher's memory loss (docs/protocol.md) is a top-k mean over the patch's activations `m · key + b` on
 the memory: the [CLS] vectors of 40,000 training rows in the reference, plus every earlier edit. Every
 optimisation step must rank the whole memory; in fp32 that is one pass over 123 MB at the paper's
 size, the largest single cost of a cached-path step on a CPU.

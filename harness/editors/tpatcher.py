@@ -1,6 +1,6 @@
 """Transformer-Patcher (Huang et al., 2023): one patch neuron per edit in the last FFN.
 
-Faithful to protocol.md: key `q_e/||q_e||²`, bias 0, value `u ⊙ a` (u ~ N(0, 1), amplifier a = 10,
+Faithful to docs/protocol.md: key `q_e/||q_e||²`, bias 0, value `u ⊙ a` (u ~ N(0, 1), amplifier a = 10,
 learnable); loss CE + 1.0·L_act + 5·L_mem with margins; the edit repeated 8 times; Adam lr 1e-2,
 weight decay 0.01, gradient clipping 5, at most 2,000 steps, early stop once the edit is predicted
 correctly and the memory loss stops falling (tolerance 1e-3); the edit joins the memory afterwards.

@@ -36,7 +36,7 @@ class PatchBank(nn.Module):
     """The patch neurons of one layer: committed ones (frozen) plus at most one being trained.
 
     A pending patch trains `key`, `bias`, `u` and the amplifier `amp`; its value is `u * amp`
-    (protocol.md: `v_p = u ⊙ a`, `a` learnable, initialised to 10). `commit()` folds it into the frozen
+    (docs/protocol.md: `v_p = u ⊙ a`, `a` learnable, initialised to 10). `commit()` folds it into the frozen
     tensors.
     """
 

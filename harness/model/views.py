@@ -1,8 +1,8 @@
 """How last-FFN editors see the model: the FULL path and the exact CACHED-[CLS] path.
 
 For a classifier that reads [CLS] of the last layer, the logits depend on one vector per row: the
-[CLS] input `q` to the last layer's FFN (protocol.md, last section). Editors that change only that FFN
-(patch neurons, FT of the last FFN) therefore see the model through `ModelView`:
+[CLS] input `q` to the last layer's FFN (docs/protocol.md, "Where the cost is"). Editors that change
+only that FFN (patch neurons, FT of the last FFN) therefore see the model through `ModelView`:
 
 - `FullView`: tokenized inputs through every layer (the reference; `dropout="model"` trains in train
   mode, dropout in every layer).

@@ -1,4 +1,4 @@
-"""The sequential-edit protocol (protocol.md, "Sequential protocol and metrics").
+"""The sequential-edit protocol (docs/protocol.md, "Sequential protocol and metrics").
 
 The edit rows are cut into `folders` contiguous folders; each folder starts from the original model
 and is edited row by row (the editor is asked only when an example of the request is mispredicted);

@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common.cli import setting
 from common.device import DEVICE_HELP, resolve_device
 from common.errors import ToolkitError, UsageError
+from common.settings import setting
 from harness.data.suite import Example
 from harness.train.card import provenance, render_card
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.data.suite import Example
+from tests.support import quick_config
 from xfever import schema
 
 LANGS = ("de", "fr", "es")
@@ -206,24 +208,6 @@ def tiny_model(tmp_path_factory, tiny_xfever: Path, fever_rows) -> Path:
 REPORT_EDITORS = ("none", "tpatcher", "mpn")
 
 
-def quick_config(model: Path, dataset: Path, out: Path, editor: str, **changes):
-    """A few-second run of the protocol: 6 edit rows in 2 folders, small editor budgets."""
-    from harness import EvalConfig
-
-    settings = dict(
-        model=str(model),
-        dataset=str(dataset),
-        editor=editor,
-        editor_options={"max_steps": 20} if editor != "none" else {},
-        folders=2,
-        max_edits=6,
-        progress=False,
-        bootstrap_resamples=200,
-        out_dir=str(out),
-    )
-    return EvalConfig(**(settings | changes))
-
-
 @pytest.fixture(scope="session")
 def report_runs(tmp_path_factory, tiny_model: Path, tiny_xfever: Path) -> dict[str, Path]:
     """Finished run folders of three editors on the same rows (one comparable group), shared by the
@@ -244,3 +228,17 @@ def report_board(tmp_path_factory, report_runs: dict[str, Path]) -> dict[str, Pa
     from harness.report.leaderboard import leaderboard
 
     return leaderboard(list(report_runs.values()), tmp_path_factory.mktemp("report-board") / "board")
+
+
+@pytest.fixture(scope="session")
+def fever_examples(fever_sample: Path) -> list[Example]:
+    rows = [json.loads(line) for line in fever_sample.read_text(encoding="utf-8").splitlines()]
+    return [Example(r["id"], (r["input"],), r["output"][0]["answer"]) for r in rows]
+
+
+@pytest.fixture(scope="session")
+def fever_split(fever_examples: list[Example]) -> tuple[list[Example], list[Example]]:
+    """Deterministic held-out cut of the bundled claims: every 4th row validates (60 rows)."""
+    validation = fever_examples[::4]
+    train = [ex for i, ex in enumerate(fever_examples) if i % 4]
+    return train, validation

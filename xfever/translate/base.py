@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from common.cli import setting
 from common.device import DEVICE_HELP
+from common.settings import setting
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ DEFAULT_MODELS: dict[str, str] = {
 }
 
 # en-zh and en-ar are multi-target models: without the token they drift into Traditional characters,
-# dialects or Latin-script Arabic (see notes/builder.md).
+# dialects or Latin-script Arabic (see docs/builder.md).
 DEFAULT_TARGET_TOKENS: dict[str, str] = {"zh": ">>cmn_Hans<<", "ar": ">>ara<<"}
 
 _SHOWN_CODES = 8

@@ -12,8 +12,7 @@ from common.errors import ToolkitError
 from harness import evaluate
 from harness.cli import main
 from harness.report.leaderboard import collect
-
-from ..conftest import quick_config
+from tests.support import quick_config
 
 # One change each to what a run scores (the `none` editor: no edits, fast).
 VARIANTS = {

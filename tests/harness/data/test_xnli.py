@@ -9,33 +9,14 @@ import pytest
 from common.errors import ToolkitError
 from harness.data.xnli import load_multinli_examples, load_xnli_examples, load_xnli_suite
 from harness.train.data import load_task_data
-
-from .conftest import write_hub_folder
-
-NAMES = ["entailment", "neutral", "contradiction"]
-LANGS = ("de", "sw", "zh")
-
-
-def nli(premises, hypotheses, labels, **extra):
-    from datasets import ClassLabel, Dataset, Features, Value
-
-    features = {"premise": Value("string"), "hypothesis": Value("string"), "label": ClassLabel(names=NAMES)}
-    features |= {name: Value("string") for name in extra}
-    columns = {"premise": premises, "hypothesis": hypotheses, "label": labels, **extra}
-    return Dataset.from_dict(columns, features=Features(features))
-
-
-def config(lang: str, n_test: int = 4) -> dict:
-    test = nli([f"{lang} premise {i}" for i in range(n_test)], [f"{lang} hyp {i}" for i in range(n_test)],
-               [i % 3 for i in range(n_test)])  # fmt: skip
-    validation = nli([f"{lang} vp {i}" for i in range(3)], [f"{lang} vh {i}" for i in range(3)], [2, 1, 0])
-    return {"test": test, "validation": validation}
+from tests.support import NAMES, nli, write_hub_folder, xnli_config
+from tests.support import XNLI_LANGS as LANGS
 
 
 @pytest.fixture(scope="session")
 def xnli_folder(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("xnli")
-    return write_hub_folder(root, {lang: config(lang) for lang in ("en", *LANGS)})
+    return write_hub_folder(root, {lang: xnli_config(lang) for lang in ("en", *LANGS)})
 
 
 @pytest.fixture(scope="session")
@@ -70,13 +51,13 @@ def test_langs_selection_and_unknown_language(xnli_folder):
 
 
 def test_misaligned_config_is_an_error(tmp_path):
-    folder = write_hub_folder(tmp_path / "x", {"en": config("en"), "de": config("de", n_test=3)})
+    folder = write_hub_folder(tmp_path / "x", {"en": xnli_config("en"), "de": xnli_config("de", n_test=3)})
     with pytest.raises(ToolkitError, match="config 'de' split 'test' has 3 rows but config 'en' has 4"):
         load_xnli_suite(str(folder))
 
 
 def test_missing_english_config_is_an_error(tmp_path):
-    folder = write_hub_folder(tmp_path / "x", {"de": config("de")})
+    folder = write_hub_folder(tmp_path / "x", {"de": xnli_config("de")})
     with pytest.raises(ToolkitError, match="no 'en' config"):
         load_xnli_suite(str(folder))
 

@@ -10,11 +10,8 @@ import pandas as pd
 import pytest
 
 from harness.cli import main
+from tests.support import nli, write_hub_folder, xnli_config
 from xfever import schema
-
-from .conftest import write_hub_folder
-from .test_xnli import config as xnli_config
-from .test_xnli import nli
 
 XF_LANGS = ("de", "fr", "es")
 QUICK = ["--quiet", "--bootstrap-resamples", "300"]

@@ -12,8 +12,7 @@ from harness.data.suite import Example
 from harness.model.tiny import make_tiny_bert
 from harness.train.base import RECORD_FILE, TrainSettings, encode, train_classifier
 from harness.train.data import load_fever_examples, load_task_data
-
-from .conftest import write_hub_folder
+from tests.support import write_hub_folder
 
 TINY = dict(epochs=10, batch_size=16, lr=3e-3, warmup_steps=10, progress=False)
 
