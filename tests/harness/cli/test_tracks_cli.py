@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from common.errors import UsageError
 from harness.cli import main
 from tests.support import nli, write_hub_folder, xnli_config
 from xfever import schema
@@ -165,6 +166,32 @@ def test_reproduce_writes_every_editor_with_paper_rows_and_intervals(reproduced)
     assert set(frame.source) == {"ours", "paper"} and "reliability_ci_low" in frame.columns
     paper = frame[frame.model == "T-patcher (paper)"].iloc[0]
     assert paper.reliability == pytest.approx(98.75)
+
+
+def test_reproduce_rerun_reuses_finished_runs(reproduced, trained, xfever_dir):
+    """A second `reproduce` with the same command reuses every finished run instead of redoing it."""
+    runs = {e: (reproduced / "runs" / e / "results.json").read_bytes() for e in ("ft", "tpatcher", "mpn")}
+    args = ["reproduce", "--table", "1", "--model", str(trained), "--dataset", str(xfever_dir)]
+    args += ["--out", str(reproduced), "--folders", "2", "--max-edits", "10", "--editor-opt", "max_steps=20"]
+    assert cli([*args, *QUICK, "--train-langs", "de,fr"]) == 0
+    for editor, before in runs.items():
+        assert (reproduced / "runs" / editor / "results.json").read_bytes() == before, editor
+
+
+def test_reproduce_pins_revisions_like_every_command(capsys):
+    """`ID@REV` and `--model-revision` / `--dataset-revision` are one convention (eval, reproduce)."""
+    from harness.protocol.reproduce import table_config
+
+    config = table_config(1, "org/mbert-fever@v2", "org/xfever@v1.0")
+    assert (config.model, config.model_revision) == ("org/mbert-fever", "v2")
+    assert (config.dataset, config.dataset_revision) == ("org/xfever", "v1.0")
+    config = table_config(1, "org/m", "org/x", model_revision="abc", dataset_revision="v1.0")
+    assert (config.model_revision, config.dataset_revision) == ("abc", "v1.0")
+    with pytest.raises(UsageError, match="revision"):
+        table_config(1, "org/m@v1", "org/x", model_revision="v2")
+    assert cli(["reproduce", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "--model-revision" in text and "--dataset-revision" in text
 
 
 def test_every_metric_has_an_interval_around_its_estimate(reproduced):
