@@ -37,12 +37,22 @@ def parse_label_map(text: str | Mapping[str, int] | None) -> dict[str, int] | No
     return mapping
 
 
+UNNAMED_HEAD = "label_"  # transformers' names for a head nobody named: LABEL_0, LABEL_1, ...
+
+
+def has_named_head(config: Any) -> bool:
+    """True when the head's labels carry names (a fine-tuned checkpoint), not transformers' LABEL_k."""
+    names = [str(name).casefold() for name in (config.label2id or {})]
+    return bool(names) and not all(name.startswith(UNNAMED_HEAD) for name in names)
+
+
 def match_labels(
     config: Any,
     dataset_labels: Sequence[str],
     label_map: Mapping[str, int] | None = None,
     *,
     force: bool = False,
+    hint: str = " (name the head with --label-map SUPPORTS=1,REFUTES=0)",
 ) -> dict[str, int]:
     """Map every dataset label to a logit index, by name (case-insensitive) or through `label_map`.
 
@@ -64,8 +74,7 @@ def match_labels(
     for name in dataset_labels:
         index = wanted.get(name.casefold())
         if index is None:
-            hint = "" if label_map else " (name the head with --label-map SUPPORTS=1,REFUTES=0)"
-            raise error(f"label {name!r} of the dataset is not in {where}{hint}")
+            raise error(f"label {name!r} of the dataset is not in {where}{'' if label_map else hint}")
         if not 0 <= index < num_labels:
             raise error(f"{where}: label {name!r} -> {index}, but the head has {num_labels} logits")
         ids[name] = index

@@ -24,13 +24,13 @@ from common.device import DEVICE_HELP, resolve_device
 from common.errors import ToolkitError, UsageError
 from common.settings import setting
 from harness.data.suite import Example
+from harness.model.loading import has_named_head, match_labels
 from harness.train.card import provenance, render_card
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 RECORD_FILE = "train_base.json"
-_DEFAULT_HEAD = "LABEL_"  # transformers' names for an unnamed head
 
 
 TASKS = ("xfever", "xnli")
@@ -183,16 +183,11 @@ def load_for_training(model: str | Path, label_names: Sequence[str]) -> tuple[An
         tokenizer = AutoTokenizer.from_pretrained(model)
     except (OSError, ValueError) as err:
         raise UsageError(f"--model {model}: cannot load: {err}") from None
-    head = {str(name).lower(): int(i) for name, i in (config.label2id or {}).items()}
-    named = bool(head) and not all(name.startswith(_DEFAULT_HEAD.lower()) for name in head)
-    if named:
-        missing = [name for name in label_names if name.lower() not in head]
-        if missing:
-            raise UsageError(
-                f"--model {model}: its head's labels {sorted(config.label2id)} do not include the "
-                f"dataset labels {missing}"
-            )
-        label2id = {name: head[name.lower()] for name in label_names}
+    if has_named_head(config):
+        try:
+            label2id = match_labels(config, label_names, hint="")  # the one name matcher, as eval's
+        except ToolkitError as err:
+            raise UsageError(f"--model {model}: {err}") from None
         clf = AutoModelForSequenceClassification.from_pretrained(model, dtype=torch.float32)
     else:
         label2id = {name: i for i, name in enumerate(label_names)}

@@ -105,7 +105,7 @@ def test_named_head_is_matched_by_name_case_insensitively(tmp_path, fever_exampl
 def test_label_mismatch_and_bad_out_dir_are_clear_errors(tmp_path, tiny_model, fever_split):
     train, validation = fever_split
     bad = [Example("x1", ("A claim .",), "NOT ENOUGH INFO")]
-    with pytest.raises(ToolkitError, match="dataset labels"):
+    with pytest.raises(ToolkitError, match="label 'NEI' of the dataset is not in the model's label2id"):
         train_classifier(tiny_model, train, validation, tmp_path / "o1", label_names=("SUPPORTS", "NEI"))
     with pytest.raises(ToolkitError, match=r"validation data: row 0 \(id x1\): field 'label'"):
         train_classifier(tiny_model, train, bad, tmp_path / "o2", TrainSettings(progress=False))
