@@ -29,6 +29,11 @@ from harness.model.loading import LoadedModel
 from harness.model.patch import PatchBank, install_patches, last_layer
 
 DROPOUTS = ("none", "patch", "model")
+ENCODE_DTYPES = ("float32", "bfloat16")
+
+
+class _Captured(Exception):
+    """Raised by the hook on the last FFN once its [CLS] input is taken: the rest need not run."""
 
 
 @dataclass
@@ -43,10 +48,19 @@ class ModelView:
     path = "abstract"
 
     def __init__(
-        self, loaded: LoadedModel, *, max_length: int = 32, dropout: str = "none", batch_size: int = 64
+        self,
+        loaded: LoadedModel,
+        *,
+        max_length: int = 32,
+        dropout: str = "none",
+        batch_size: int = 64,
+        encode_dtype: str = "float32",
     ) -> None:
         if dropout not in DROPOUTS:
             raise ValueError(f"dropout must be one of {DROPOUTS}, got {dropout!r}")
+        if encode_dtype not in ENCODE_DTYPES:
+            raise ValueError(f"encode_dtype must be one of {ENCODE_DTYPES}, got {encode_dtype!r}")
+        self.encode_dtype = encode_dtype
         self.loaded = loaded
         self.model: nn.Module = loaded.model
         self.tokenizer = loaded.tokenizer
@@ -90,17 +104,32 @@ class ModelView:
         self, texts: Sequence[Text], on_batch: Callable[[int], object] | None = None
     ) -> torch.Tensor:
         """The [CLS] inputs to the last FFN, (N, hidden), computed batched and length-sorted;
-        `on_batch(n)` after each batch of n texts (progress)."""
+        `on_batch(n)` after each batch of n texts (progress).
+
+        The forward pass stops there: the last FFN, pooler and classifier do not run (the vector
+        does not depend on them). With `encode_dtype="bfloat16"` the layers below run under bf16
+        autocast (CPUs with AVX-512 BF16 / AMX, GPUs); the vectors are kept in float32."""
         out = torch.empty(len(texts), self.bank.hidden_size, device=self.device)
         captured: list[torch.Tensor] = []
-        hook = self.layer.intermediate.register_forward_pre_hook(lambda _m, a: captured.append(a[0][:, 0]))
+
+        def take(_module: Any, args: tuple) -> None:
+            captured.append(args[0][:, 0])
+            raise _Captured
+
+        hook = self.layer.intermediate.register_forward_pre_hook(take)
+        bf16 = self.encode_dtype == "bfloat16"
         try:
             order = self._order(texts)
             for start in range(0, len(order), self.batch_size):
                 idx = order[start : start + self.batch_size]
                 captured.clear()
-                self.model(**self.tokenize([texts[i] for i in idx]))
-                out[torch.tensor(idx, device=self.device)] = captured[0]
+                inputs = self.tokenize([texts[i] for i in idx])
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
+                    try:
+                        self.model(**inputs)
+                    except _Captured:
+                        pass
+                out[torch.tensor(idx, device=self.device)] = captured[0].float()
                 if on_batch is not None:
                     on_batch(len(idx))
         finally:
