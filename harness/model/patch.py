@@ -75,7 +75,9 @@ class PatchBank(nn.Module):
         if p is None:
             return
         with torch.no_grad():
-            self.append_rows(p["key"].detach()[None], p["bias"].detach()[None], self.pending_value().detach()[None])
+            self.append_rows(
+                p["key"].detach()[None], p["bias"].detach()[None], self.pending_value().detach()[None]
+            )
         self.pending = None
 
     def append_rows(self, keys: torch.Tensor, biases: torch.Tensor, values: torch.Tensor) -> None:
@@ -90,9 +92,7 @@ class PatchBank(nn.Module):
         )
         if not ours or n + add > store[0].shape[0]:
             size = max(2 * (n + add), 16)
-            store = tuple(
-                t.new_empty((size, *t.shape[1:])) for t in (self.keys, self.biases, self.values)
-            )
+            store = tuple(t.new_empty((size, *t.shape[1:])) for t in (self.keys, self.biases, self.values))
             for buf, t in zip(store, (self.keys, self.biases, self.values), strict=True):
                 buf[:n] = t
             self._store = store

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from harness.data.suite import Text
+from harness.model.frozen import FrozenFFN
 from harness.model.loading import LoadedModel
 from harness.model.patch import PatchBank, install_patches, last_layer
 
@@ -168,7 +169,7 @@ class ModelView:
         order = self._order(texts)
         for start in range(0, len(order), self.batch_size * 4):
             idx = order[start : start + self.batch_size * 4]
-            logits = self.forward(self.encode([texts[i] for i in idx])).logits
+            logits = self.forward(self._scoring_batch([texts[i] for i in idx])).logits
             out[torch.tensor(idx)] = logits.argmax(-1).cpu()
         return out
 
@@ -179,7 +180,7 @@ class ModelView:
         order = self._order(texts)
         for start in range(0, len(order), self.batch_size * 4):
             idx = order[start : start + self.batch_size * 4]
-            logits = self.forward(self.encode([texts[i] for i in idx])).logits
+            logits = self.forward(self._scoring_batch([texts[i] for i in idx])).logits
             if out is None:
                 out = torch.empty(len(texts), logits.shape[-1], dtype=torch.float32)
             out[torch.tensor(idx)] = logits.float().cpu()
@@ -188,6 +189,13 @@ class ModelView:
     # -- path-specific ------------------------------------------------------------------------
     def encode(self, texts: Sequence[Text]) -> Any:
         raise NotImplementedError
+
+    def _scoring_batch(self, texts: Sequence[Text]) -> Any:
+        """The batch `predict` and `logits` score (the cached path adds its memo of the FFN)."""
+        return self.encode(texts)
+
+    def keep_frozen(self, texts: Sequence[Text]) -> None:
+        """Texts scored again and again (locality rows): the cached path keeps their frozen-FFN output."""
 
     def batch_len(self, batch: Any) -> int:
         raise NotImplementedError
@@ -233,7 +241,7 @@ class CachedView(ModelView):
         self._cache: dict[Text, torch.Tensor] = {}
         out = self.layer.output
         self._split_ffn = hasattr(out, "LayerNorm") and hasattr(out, "dropout")  # BertOutput and kin
-        self._ffn_memo: list[tuple[torch.Tensor, tuple, torch.Tensor]] = []
+        self._memo = FrozenFFN()
 
     def warm(self, texts: Sequence[Text], on_batch: Callable[[int], object] | None = None) -> int:
         """Encode the texts not cached yet; return how many were encoded."""
@@ -269,33 +277,16 @@ class CachedView(ModelView):
         return self._head(hidden)
 
     def _frozen_ffn(self, batch: torch.Tensor) -> torch.Tensor | None:
-        """The unpatched last FFN's output `dense(act(W1 q))` for `batch`, memoised while nothing moves.
-
-        A patch editor runs the same batch for up to 2,000 steps with the FFN's own weights frozen, so
-        the two large matrix products of the FFN are computed once per edit. The memo holds the batch
-        tensor itself and the version counters of the batch and the FFN weights (bumped by every
-        in-place change: optimiser steps, `copy_`, `load_state_dict`), so it is never stale. Editors
-        that train the FFN (`requires_grad`) always take the modules.
-        """
-        params = self.ffn_parameters()
-        if not self._split_ffn or any(p.requires_grad for p in params):
-            return None
-        stamp = (batch._version, *((p, p._version) for p in params))
-        for seen, seen_stamp, base in self._ffn_memo:
-            if seen is batch and _same_stamp(seen_stamp, stamp):
-                return base
-        with torch.no_grad():
-            x = batch[:, None, :]
-            base = self.layer.output.dense.base(self.layer.intermediate.base(x))
-        self._ffn_memo = [(batch, stamp, base), *self._ffn_memo[:1]]  # the edit batch and one other
-        return base
+        return self._memo.for_batch(self, batch)
 
     def repeat(self, batch: torch.Tensor, copies: int) -> torch.Tensor:
         return batch.repeat_interleave(copies, dim=0)
 
+    def keep_frozen(self, texts: Sequence[Text]) -> None:
+        self._memo.keep(texts)
 
-def _same_stamp(a: tuple, b: tuple) -> bool:
-    return a[0] == b[0] and all(p is q and u == v for (p, u), (q, v) in zip(a[1:], b[1:], strict=True))
+    def _scoring_batch(self, texts: Sequence[Text]) -> torch.Tensor:
+        return self._memo.scoring_batch(self, texts, self.encode(texts))
 
 
 def _classifier_head(model: nn.Module) -> Any:

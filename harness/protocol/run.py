@@ -31,7 +31,7 @@ from harness.editors.registry import LoadedEditor
 from harness.protocol.folders import FolderResult, FolderSink, ProtocolError, plan_folders, run_folders
 from harness.protocol.run_dir import RunIdentity, clear, run_dir_state
 from harness.report.results import EvalResult, RunWriter, load_run, result_from
-from harness.report.scoring import RowRecords, score_rows
+from harness.report.scoring import RowRecords, locality_groups, score_rows
 from harness.report.standin import stand_in_record
 
 log = logging.getLogger(__name__)
@@ -185,9 +185,12 @@ def encode(view: Any, prepared: Prepared) -> Memory:
     key["max_length"] = config.max_length
     if config.encode_dtype != "float32":  # float32 keeps the key (and the files) of earlier versions
         key["dtype"] = config.encode_dtype
-    return encode_run(
+    memory = encode_run(
         view, suite, prepared.rows, cache_dir=config.cache_dir, key=key, progress=config.progress
     )
+    # every folder scores the locality rows: their frozen-FFN output is computed once per run
+    view.keep_frozen([text for items in locality_groups(suite).values() for _, text, _ in items])
+    return memory
 
 
 def apply_subset(name: str, prepared: Prepared, original: RowRecords) -> tuple[Prepared, RowRecords]:
