@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from common.device import DEVICE_HELP
+from common.device import DEFAULT_THREADS, DEVICE_HELP, THREADS_HELP
 from common.errors import UsageError
 from common.settings import csv_tuple, setting
 from harness.data.xnli import XNLI_ID
@@ -20,6 +20,7 @@ DROPOUTS = ("none", "patch", "model")
 TASKS = ("xfever", "xnli")
 SUBSETS = ("all-wrong",)
 TASK_MAX_LENGTH = {"xfever": 32, "xnli": 128}  # Table 4
+ENCODE_DTYPES = ("float32", "bfloat16")
 
 
 def _editor_options(value: Any) -> dict[str, Any]:
@@ -92,6 +93,15 @@ class EvalConfig:
     batch_size: int = setting(64, help="Texts per forward pass when encoding and scoring.")
     device: str = setting("auto", help=DEVICE_HELP)
     cache_dir: str | None = setting(None, help="On-disk cache of [CLS] vectors, shared between runs.")
+    encode_dtype: str = setting(
+        "float32",
+        help="Precision of the one-time encoding: float32 (exact) or bfloat16 (faster on CPUs with "
+        "AVX-512 BF16 / AMX and on GPUs; flips a few predictions: benchmarks/RESULTS.md).",
+        choices=ENCODE_DTYPES,
+    )
+    threads: int = setting(
+        DEFAULT_THREADS, help="CPU threads of torch (0: torch's default, one per core). " + THREADS_HELP
+    )
     out_dir: str | None = setting(
         None, help="Run folder (default runs/EDITOR-fFOLDERS-sSEED).", flag="--out", cli=False
     )
@@ -117,6 +127,7 @@ class EvalConfig:
             "--bootstrap-resamples": (self.bootstrap_resamples >= 1, "must be >= 1"),
             "--locality-train-size": (self.locality_train_size >= 0, "must be >= 0"),
             "--memory-size": (self.memory_size >= 0, "must be >= 0"),
+            "--threads": (self.threads >= 0, "must be >= 0"),
         }
         for flag, (ok, rule) in checks.items():
             if not ok:
@@ -124,6 +135,8 @@ class EvalConfig:
                 raise UsageError(f"{flag}: {rule}, got {value}")
         if self.dropout not in DROPOUTS:
             raise UsageError(f"--dropout: expected one of {DROPOUTS}, got {self.dropout!r}")
+        if self.encode_dtype not in ENCODE_DTYPES:
+            raise UsageError(f"--encode-dtype: expected one of {ENCODE_DTYPES}, got {self.encode_dtype!r}")
         if self.task not in TASKS:
             raise UsageError(f"--task: expected xfever or xnli, got {self.task!r}")
         if self.subset is not None and self.subset not in SUBSETS:

@@ -190,6 +190,8 @@ def evaluate_editors(
     quiet: bool,
 ) -> dict[str, Path]:
     """The real evaluation (`harness eval` as a library call), one run folder per editor."""
+    import torch
+
     from harness.config import EvalConfig
     from harness.protocol.run import evaluate
 
@@ -208,6 +210,7 @@ def evaluate_editors(
             seed=seed,
             out_dir=str(run_dir),
             progress=not quiet,
+            threads=torch.get_num_threads(),  # the threads in effect (`harness demo --threads`)
         )
         evaluate(config)
         out[editor] = run_dir

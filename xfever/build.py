@@ -60,8 +60,10 @@ def build(config: BuildConfig, *, on_shard: ShardHook | None = None) -> BuildRes
     """Build the XFEVER folder described by `config`. `on_shard` is called after each saved shard.
 
     One writer at a time: a second build into the same `--out` is refused while this one runs."""
+    from common.device import torch_threads
+
     config.check()
-    with OutputLock(config.out, "build output folder"):
+    with OutputLock(config.out, "build output folder"), torch_threads(config.threads):
         return _build(config, on_shard)
 
 
@@ -285,7 +287,7 @@ _PATH_SETTINGS = ("train", "dev", "edit_file", "train_file", "validation_file", 
 
 def _settings(config: BuildConfig) -> dict[str, Any]:
     data = config.to_dict()
-    for key in ("out", "quiet", "cache_dir", "overwrite"):
+    for key in ("out", "quiet", "cache_dir", "overwrite", "threads"):  # threads: the same rows
         data.pop(key, None)
     return data
 
@@ -297,6 +299,7 @@ def _public_settings(config: BuildConfig) -> dict[str, Any]:
         if data[key] is not None:
             data[key] = public_location(data[key])
     data["models"] = {lang: public_location(model) for lang, model in data["models"].items()}
+    data["threads"] = config.threads  # recorded (what produced the build), not fingerprinted
     return data
 
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from common.device import DEFAULT_THREADS, THREADS_HELP
 from common.errors import ToolkitError, UsageError
 from common.settings import csv_tuple, setting
 from xfever.schema import DEFAULT_LANGS, SCHEMA_VERSION, SOURCE_LANG
@@ -41,7 +42,7 @@ def _floats(value: Any) -> tuple[float, ...]:
 
 
 # Settings that do not change a single output byte: left out of the fingerprint.
-_NOT_FINGERPRINTED = frozenset({"out", "quiet", "cache_dir"})
+_NOT_FINGERPRINTED = frozenset({"out", "quiet", "cache_dir", "threads"})  # threads: same rows
 _LANG_RE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -95,6 +96,9 @@ class BuildConfig:
     overwrite: bool = setting(False, help="Replace an output folder holding another build.")
     quiet: bool = setting(False, help="No progress bars or info logs.", cli=False)
     cache_dir: str | None = setting(None, help="Cache of Hub datasets and converted models.")
+    threads: int = setting(
+        DEFAULT_THREADS, help="CPU threads of torch and CTranslate2 (0: one per core). " + THREADS_HELP
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))

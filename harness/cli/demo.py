@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from common.device import DEFAULT_THREADS, THREADS_HELP
+
 
 @click.command("demo")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Empty or new folder.")
@@ -11,13 +13,24 @@ import click
 @click.option("--max-edits", type=click.IntRange(min=1), default=20, show_default=True, help="Edit rows.")
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty --out folder.")
 @click.option("--quiet", is_flag=True, help="No progress bars or phase lines.")
-def demo_command(out: str, seed: int, max_edits: int | None, overwrite: bool, quiet: bool) -> None:
+@click.option(
+    "--threads",
+    type=click.IntRange(min=0),
+    default=DEFAULT_THREADS,
+    show_default=True,
+    help="CPU threads of torch (0: one per core). " + THREADS_HELP,
+)
+def demo_command(
+    out: str, seed: int, max_edits: int | None, overwrite: bool, quiet: bool, threads: int
+) -> None:
     """Offline demo: stand-in models, real build + eval of 5 editors on the bundled FEVER sample."""
     from common.cli import apply_quiet
+    from common.device import torch_threads
     from harness.demo import STAND_IN_WARNING, next_steps, run_demo
 
     apply_quiet(quiet)
-    result = run_demo(out, quiet=quiet, seed=seed, max_edits=max_edits, overwrite=overwrite)
+    with torch_threads(threads):  # the runs record it (results.json provenance.threads)
+        result = run_demo(out, quiet=quiet, seed=seed, max_edits=max_edits, overwrite=overwrite)
     click.echo(result.leaderboard["md"].read_text(encoding="utf-8"))
     click.echo(f"NOTE: {STAND_IN_WARNING}")
     click.echo(f"leaderboard: {result.leaderboard['md']} (plot {result.leaderboard['png']})")

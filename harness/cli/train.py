@@ -16,8 +16,11 @@ from common.cli import (
     resolve,
     split_settings,
 )
+from common.device import DEFAULT_THREADS, THREADS_HELP
 from common.errors import UsageError
 from harness.train.base import TASK_ALIASES, TASKS, TrainSettings
+
+THREADS_OPT = "CPU threads of torch (0: one per core). " + THREADS_HELP
 
 DATA_KEYS = ("task", "model", "data", "validation_data", "revision", "validation_revision")
 
@@ -31,10 +34,20 @@ DATA_KEYS = ("task", "model", "data", "validation_data", "revision", "validation
 @click.option("--validation-revision", help="Revision of --validation-data.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="New folder for the checkpoint.")
 @options(TrainSettings)
+@click.option(
+    "--threads", type=click.IntRange(min=0), default=DEFAULT_THREADS, show_default=True, help=THREADS_OPT
+)
 @config_option
 @quiet_option
-def train_base_command(out: str, config_file: Path | None, quiet: bool, **params: Any) -> None:
+def train_base_command(out: str, config_file: Path | None, quiet: bool, threads: int, **params: Any) -> None:
     """Fine-tune the original model (paper Table 4 settings as defaults); keep the best on validation."""
+    from common.device import torch_threads
+
+    with torch_threads(threads):
+        _train(out, config_file, quiet, **params)
+
+
+def _train(out: str, config_file: Path | None, quiet: bool, **params: Any) -> None:
     from harness.train.base import train_classifier
     from harness.train.data import load_task_data
 

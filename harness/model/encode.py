@@ -46,9 +46,12 @@ def warm(
     total = len(dict.fromkeys(t for texts in groups.values() for t in texts))
     bar = tracked(total=total, desc="encoding", unit="text", enabled=progress)
     shown: set[Text] = set()
+    files = getattr(view, "cache_files", None)
     try:
         for name, texts in groups.items():
             path = cache_file(cache_dir, {**key, "split": name}) if use_disk else None
+            if path is not None and files is not None:
+                files.append(path.name)
             if path is not None and path.is_file():
                 stored = torch.load(path, map_location=view.device)
                 view.cache_items().update(zip(map(tuple, stored["texts"]), stored["vectors"], strict=True))
@@ -86,9 +89,15 @@ def encode_run(
         log.warning(
             "T-Patcher's memory is empty (%s): the memory loss constrains nothing", suite.memory_source
         )
+    info: dict[str, Any] = {"dtype": getattr(view, "encode_dtype", "float32")}
+    info["stop"] = "the [CLS] input to the last FFN (last FFN, pooler and classifier not run)"
     if view.path == "cached":
         groups = {"scored": all_texts(suite, rows), "memory": memory_texts}
-        warm(view, groups, cache_dir=cache_dir, key=key, progress=progress)
+        view.cache_files = []
+        encoded = warm(view, groups, cache_dir=cache_dir, key=key, progress=progress)
+        info |= {"texts": len(view.cache_items()), "encoded_now": sum(encoded.values())}
+        info["cache_files"] = list(view.cache_files)
+    view.encoding = info
     memory = Memory(view.vectors(memory_texts))  # (0, hidden) on the view's device when empty
     memory.prepare()  # the int8 search index of a large memory: part of the one-time encoding cost
     return memory

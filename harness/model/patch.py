@@ -50,6 +50,7 @@ class PatchBank(nn.Module):
         self.input_mask: torch.Tensor | None = None  # (batch, hidden) dropout mask on the patch input
         self.last_pre: torch.Tensor | None = None  # (batch, n_patches) pre-activations at [CLS]
         self.stash: tuple[torch.Tensor, Any] | None = None  # PatchedIntermediate's input and activation
+        self._store: tuple[torch.Tensor, ...] | None = None  # capacity behind keys/biases/values
 
     def __len__(self) -> int:
         return int(self.keys.shape[0]) + (1 if self.pending is not None else 0)
@@ -74,16 +75,42 @@ class PatchBank(nn.Module):
         if p is None:
             return
         with torch.no_grad():
-            self.keys = torch.cat([self.keys, p["key"].detach()[None]])
-            self.biases = torch.cat([self.biases, p["bias"].detach()[None]])
-            self.values = torch.cat([self.values, self.pending_value().detach()[None]])
+            self.append_rows(
+                p["key"].detach()[None], p["bias"].detach()[None], self.pending_value().detach()[None]
+            )
         self.pending = None
+
+    def append_rows(self, keys: torch.Tensor, biases: torch.Tensor, values: torch.Tensor) -> None:
+        """Append committed rows in amortised O(rows): `keys`/`biases`/`values` are views of the first
+        rows of buffers that double when full, so a commit copies one row, not the whole bank.
+        Rows past the view are only ever written by a later append (rows of the bank are frozen)."""
+        n, add = int(self.keys.shape[0]), int(keys.shape[0])
+        store = self._store
+        ours = store is not None and all(
+            getattr(self, k).data_ptr() == buf.data_ptr() and getattr(self, k).dtype == buf.dtype
+            for k, buf in zip(("keys", "biases", "values"), store, strict=True)
+        )
+        if not ours or n + add > store[0].shape[0]:
+            size = max(2 * (n + add), 16)
+            store = tuple(t.new_empty((size, *t.shape[1:])) for t in (self.keys, self.biases, self.values))
+            for buf, t in zip(store, (self.keys, self.biases, self.values), strict=True):
+                buf[:n] = t
+            self._store = store
+        for buf, rows in zip(store, (keys, biases, values), strict=True):
+            buf[n : n + add] = rows
+        self.keys, self.biases, self.values = (buf[: n + add] for buf in store)
+
+    def load_rows(self, keys: torch.Tensor, biases: torch.Tensor, values: torch.Tensor) -> None:
+        """Replace the committed rows (a checkpoint's), keeping spare capacity for appends."""
+        self.pending = None
+        self.clear()
+        self.append_rows(keys, biases, values)
 
     def discard(self) -> None:
         self.pending = None
 
     def clear(self) -> None:
-        """Remove every patch (back to the original model)."""
+        """Remove every patch (back to the original model); the buffers' capacity is kept."""
         self.pending = None
         self.keys = self.keys[:0]
         self.biases = self.biases[:0]

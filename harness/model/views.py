@@ -25,10 +25,16 @@ import torch
 from torch import nn
 
 from harness.data.suite import Text
+from harness.model.frozen import FrozenFFN
 from harness.model.loading import LoadedModel
 from harness.model.patch import PatchBank, install_patches, last_layer
 
 DROPOUTS = ("none", "patch", "model")
+ENCODE_DTYPES = ("float32", "bfloat16")
+
+
+class _Captured(Exception):
+    """Raised by the hook on the last FFN once its [CLS] input is taken: the rest need not run."""
 
 
 @dataclass
@@ -43,10 +49,19 @@ class ModelView:
     path = "abstract"
 
     def __init__(
-        self, loaded: LoadedModel, *, max_length: int = 32, dropout: str = "none", batch_size: int = 64
+        self,
+        loaded: LoadedModel,
+        *,
+        max_length: int = 32,
+        dropout: str = "none",
+        batch_size: int = 64,
+        encode_dtype: str = "float32",
     ) -> None:
         if dropout not in DROPOUTS:
             raise ValueError(f"dropout must be one of {DROPOUTS}, got {dropout!r}")
+        if encode_dtype not in ENCODE_DTYPES:
+            raise ValueError(f"encode_dtype must be one of {ENCODE_DTYPES}, got {encode_dtype!r}")
+        self.encode_dtype = encode_dtype
         self.loaded = loaded
         self.model: nn.Module = loaded.model
         self.tokenizer = loaded.tokenizer
@@ -90,17 +105,32 @@ class ModelView:
         self, texts: Sequence[Text], on_batch: Callable[[int], object] | None = None
     ) -> torch.Tensor:
         """The [CLS] inputs to the last FFN, (N, hidden), computed batched and length-sorted;
-        `on_batch(n)` after each batch of n texts (progress)."""
+        `on_batch(n)` after each batch of n texts (progress).
+
+        The forward pass stops there: the last FFN, pooler and classifier do not run (the vector
+        does not depend on them). With `encode_dtype="bfloat16"` the layers below run under bf16
+        autocast (CPUs with AVX-512 BF16 / AMX, GPUs); the vectors are kept in float32."""
         out = torch.empty(len(texts), self.bank.hidden_size, device=self.device)
         captured: list[torch.Tensor] = []
-        hook = self.layer.intermediate.register_forward_pre_hook(lambda _m, a: captured.append(a[0][:, 0]))
+
+        def take(_module: Any, args: tuple) -> None:
+            captured.append(args[0][:, 0])
+            raise _Captured
+
+        hook = self.layer.intermediate.register_forward_pre_hook(take)
+        bf16 = self.encode_dtype == "bfloat16"
         try:
             order = self._order(texts)
             for start in range(0, len(order), self.batch_size):
                 idx = order[start : start + self.batch_size]
                 captured.clear()
-                self.model(**self.tokenize([texts[i] for i in idx]))
-                out[torch.tensor(idx, device=self.device)] = captured[0]
+                inputs = self.tokenize([texts[i] for i in idx])
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
+                    try:
+                        self.model(**inputs)
+                    except _Captured:
+                        pass
+                out[torch.tensor(idx, device=self.device)] = captured[0].float()
                 if on_batch is not None:
                     on_batch(len(idx))
         finally:
@@ -139,7 +169,7 @@ class ModelView:
         order = self._order(texts)
         for start in range(0, len(order), self.batch_size * 4):
             idx = order[start : start + self.batch_size * 4]
-            logits = self.forward(self.encode([texts[i] for i in idx])).logits
+            logits = self.forward(self._scoring_batch([texts[i] for i in idx])).logits
             out[torch.tensor(idx)] = logits.argmax(-1).cpu()
         return out
 
@@ -150,7 +180,7 @@ class ModelView:
         order = self._order(texts)
         for start in range(0, len(order), self.batch_size * 4):
             idx = order[start : start + self.batch_size * 4]
-            logits = self.forward(self.encode([texts[i] for i in idx])).logits
+            logits = self.forward(self._scoring_batch([texts[i] for i in idx])).logits
             if out is None:
                 out = torch.empty(len(texts), logits.shape[-1], dtype=torch.float32)
             out[torch.tensor(idx)] = logits.float().cpu()
@@ -159,6 +189,13 @@ class ModelView:
     # -- path-specific ------------------------------------------------------------------------
     def encode(self, texts: Sequence[Text]) -> Any:
         raise NotImplementedError
+
+    def _scoring_batch(self, texts: Sequence[Text]) -> Any:
+        """The batch `predict` and `logits` score (the cached path adds its memo of the FFN)."""
+        return self.encode(texts)
+
+    def keep_frozen(self, texts: Sequence[Text]) -> None:
+        """Texts scored again and again (locality rows): the cached path keeps their frozen-FFN output."""
 
     def batch_len(self, batch: Any) -> int:
         raise NotImplementedError
@@ -204,7 +241,7 @@ class CachedView(ModelView):
         self._cache: dict[Text, torch.Tensor] = {}
         out = self.layer.output
         self._split_ffn = hasattr(out, "LayerNorm") and hasattr(out, "dropout")  # BertOutput and kin
-        self._ffn_memo: list[tuple[torch.Tensor, tuple, torch.Tensor]] = []
+        self._memo = FrozenFFN()
 
     def warm(self, texts: Sequence[Text], on_batch: Callable[[int], object] | None = None) -> int:
         """Encode the texts not cached yet; return how many were encoded."""
@@ -240,33 +277,16 @@ class CachedView(ModelView):
         return self._head(hidden)
 
     def _frozen_ffn(self, batch: torch.Tensor) -> torch.Tensor | None:
-        """The unpatched last FFN's output `dense(act(W1 q))` for `batch`, memoised while nothing moves.
-
-        A patch editor runs the same batch for up to 2,000 steps with the FFN's own weights frozen, so
-        the two large matrix products of the FFN are computed once per edit. The memo holds the batch
-        tensor itself and the version counters of the batch and the FFN weights (bumped by every
-        in-place change: optimiser steps, `copy_`, `load_state_dict`), so it is never stale. Editors
-        that train the FFN (`requires_grad`) always take the modules.
-        """
-        params = self.ffn_parameters()
-        if not self._split_ffn or any(p.requires_grad for p in params):
-            return None
-        stamp = (batch._version, *((p, p._version) for p in params))
-        for seen, seen_stamp, base in self._ffn_memo:
-            if seen is batch and _same_stamp(seen_stamp, stamp):
-                return base
-        with torch.no_grad():
-            x = batch[:, None, :]
-            base = self.layer.output.dense.base(self.layer.intermediate.base(x))
-        self._ffn_memo = [(batch, stamp, base), *self._ffn_memo[:1]]  # the edit batch and one other
-        return base
+        return self._memo.for_batch(self, batch)
 
     def repeat(self, batch: torch.Tensor, copies: int) -> torch.Tensor:
         return batch.repeat_interleave(copies, dim=0)
 
+    def keep_frozen(self, texts: Sequence[Text]) -> None:
+        self._memo.keep(texts)
 
-def _same_stamp(a: tuple, b: tuple) -> bool:
-    return a[0] == b[0] and all(p is q and u == v for (p, u), (q, v) in zip(a[1:], b[1:], strict=True))
+    def _scoring_batch(self, texts: Sequence[Text]) -> torch.Tensor:
+        return self._memo.scoring_batch(self, texts, self.encode(texts))
 
 
 def _classifier_head(model: nn.Module) -> Any:

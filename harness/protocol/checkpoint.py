@@ -2,36 +2,39 @@
 
 Layout, under `<run folder>/checkpoint/` (removed once results.json is written complete):
 
-- `checkpoint.json`: the commit point, replaced atomically: format, the run's config (the settings
-  that change results), model and dataset revisions, the folder in progress, the steps of that folder
-  done so far, and the name of the state file;
-- `state-FFF-RRRRRR.pt`: the edit state after RRRRRR rows of folder FFF: patch bank, the editor's
-  weights (last FFN, or the whole model for editors that change more), the memory's added [CLS]
-  vectors, RNG states (torch, the view's dropout generator, `random`, numpy) and the editor's own
-  `state_dict()` when it has one. Written before the checkpoint.json that names it; the older one is
-  removed after;
+- `checkpoint.json`: the commit point, replaced atomically and small (its size does not grow with
+  the rows edited): format, the run's config (the settings that change results), model and dataset
+  revisions, the folder in progress, how many of its rows are done, the byte length of steps.jsonl
+  at that point, and the names of the state files below;
+- `rows-FFF-RRRRRR.pt`: the patch-bank and memory rows appended since the previous checkpoint of
+  folder FFF (harness.protocol.edit_state), kept until the folder ends;
+- `state-FFF-RRRRRR.pt`: RNG states, the editor's `state_dict()`, and only the weights that differ
+  from the original model; replaced at each checkpoint (the older one is removed after);
 - `folder_NNN.json`: each finished folder (steps, patch count, seconds, scored rows), written once.
 
-A checkpoint is written every `checkpoint_every` edit rows of a folder (0: only at folder ends) and
-after each folder. `steps.jsonl` is appended as rows are edited; on resume it is rewritten from the
-checkpoint (dropping lines written after it). Rerunning after a kill therefore reproduces the
-uninterrupted run's metrics, steps and rows exactly; only timings differ (`timings`, `per_folder[].seconds`,
-the `seconds` of steps edited after the resume, folder files' `seconds`, `provenance.created`).
+Steps are appended to `steps.jsonl` as rows are edited and never rewritten: a checkpoint records the
+file's length, and a resume truncates the lines written after it and reads the folder's steps back
+from it. Checkpointing therefore costs O(new work) per checkpoint; the lifelong setting
+(`--folders 1`) no longer rewrites every step of the folder at every checkpoint. Rerunning after a
+kill reproduces the uninterrupted run's metrics, steps and rows exactly; only timings differ
+(`timings`, `per_folder[].seconds`, the `seconds` of steps edited after the resume, folder files'
+`seconds`, `provenance.created`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import random
+import os
 import shutil
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from common.errors import ToolkitError
-from common.io import read_json, torch_save_atomic, write_json_atomic, write_text_atomic
-from harness.editors.base import LAST_FFN, Memory, editor_changes
+from common.io import read_json, write_json_atomic, write_text_atomic
+from harness.editors.base import Memory
+from harness.protocol import edit_state
 from harness.protocol.folders import FolderResult
 from harness.protocol.run_dir import ResumeError, RunIdentity, mismatch
 from harness.report.scoring import RowRecords
@@ -40,7 +43,9 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoint"
 CHECKPOINT_FILE = "checkpoint.json"
-CHECKPOINT_FORMAT = 2  # 2: RowRecords carry the per-sample columns (lang, gold, pred, prob_gold)
+# 2: RowRecords carry the per-sample columns (lang, gold, pred, prob_gold);
+# 3: steps stay in steps.jsonl (its committed length recorded), state as row deltas + changed weights
+CHECKPOINT_FORMAT = 3
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -75,6 +80,7 @@ class Resume:
     seconds: float
     state_file: str | None
     finished: list[FolderResult] = field(default_factory=list)
+    row_files: list[str] = field(default_factory=list)
 
     @property
     def done(self) -> int:
@@ -92,46 +98,87 @@ class Checkpointer:
         self.steps_path = self.run_dir / STEPS_FILE
         self.every = int(every or 0)
         self.identity = identity
+        self.snapshot: Any = None  # harness.protocol.folders.Snapshot: the original weights
         self.position = (0, 0)  # (folder, rows done in it) of the last checkpoint
         self.saved_rows = 0  # rows of every folder up to the last checkpoint
+        self.bytes_written = 0  # checkpoint files written by this process (benchmarks)
         self._finished_rows = 0
         self._state: str | None = None
+        self._row_files: list[str] = []  # the row deltas of the folder in progress, in order
+        self._chain = 0  # the row count after which they start
+        self._rows = edit_state.RowLog()
         self._log: Any = None
 
     # -- opening ------------------------------------------------------------------------------
     def open(self) -> Resume | None:
         """The checkpoint to resume from (checked to belong to this run), or None after starting one."""
         meta_path = self.dir / CHECKPOINT_FILE
-        resume = None
         if meta_path.is_file():
             resume = self._load(meta_path)
-        else:
-            self.dir.mkdir(parents=True, exist_ok=True)
-        steps = [s for f in (resume.finished if resume else []) for s in f.steps]
-        steps += resume.steps if resume else []
-        # drops lines written after the checkpoint
-        write_text_atomic(self.steps_path, "".join(_line(s) for s in steps))
+            self._log = self.steps_path.open("a", encoding="utf-8")
+            return resume
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(self.steps_path, "")
         self._log = self.steps_path.open("a", encoding="utf-8")
-        if resume is None:
-            self._commit(0, [], 0.0, None)
-        return resume
+        self._commit(0, 0, 0.0, None)
+        return None
 
     def _load(self, meta_path: Path) -> Resume:
         meta = _read_json(meta_path)
         if meta.get("format") != CHECKPOINT_FORMAT:
             raise ResumeError(
-                f"{meta_path}: field 'format': {meta.get('format')!r}, expected {CHECKPOINT_FORMAT}"
+                f"{meta_path}: field 'format': {meta.get('format')!r}, expected {CHECKPOINT_FORMAT} "
+                "(a checkpoint of another version of the harness); use --overwrite to start afresh"
             )
         diffs = self.identity.differences(meta.get("identity") or {})
         if diffs:
             raise mismatch(self.run_dir, diffs)
-        finished = [self._read_folder(i) for i in range(int(meta["folder"]))]
+        folder, rows = int(meta["folder"]), int(meta["rows"])
+        finished = [self._read_folder(i) for i in range(folder)]
         self._finished_rows = sum(len(f.row_ids) for f in finished)
-        steps = list(meta.get("steps") or [])
-        self.position, self._state = (int(meta["folder"]), len(steps)), meta.get("state")
-        self.saved_rows = self._finished_rows + len(steps)
-        log.info("checkpoint of %s: folder %d, row %d", self.run_dir, self.position[0], len(steps))
-        return Resume(int(meta["folder"]), steps, float(meta.get("seconds", 0.0)), self._state, finished)
+        steps = self._committed_steps(int(meta["steps_bytes"]), self._finished_rows, rows)
+        self.position, self._state = (folder, rows), meta.get("state")
+        self._chain = int(meta.get("chain", 0))
+        self._row_files = self._chain_files(folder, self._chain, rows)
+        self.saved_rows = self._finished_rows + rows
+        self._remove_unnamed()
+        log.info("checkpoint of %s: folder %d, row %d", self.run_dir, folder, rows)
+        seconds = float(meta.get("seconds", 0.0))
+        return Resume(folder, steps, seconds, self._state, finished, list(self._row_files))
+
+    def _committed_steps(self, size: int, finished: int, rows: int) -> list[dict[str, Any]]:
+        """The steps of the folder in progress, read back from steps.jsonl cut at the committed length
+        (the lines written after the checkpoint are dropped)."""
+        try:
+            if self.steps_path.stat().st_size < size:
+                raise OSError("shorter than its checkpoint")
+            os.truncate(self.steps_path, size)
+            lines = self.steps_path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ResumeError(f"{self.steps_path}: {exc}; use --overwrite to start afresh") from None
+        if len(lines) != finished + rows:
+            raise ResumeError(
+                f"{self.steps_path}: {len(lines)} steps, the checkpoint expects {finished + rows}; "
+                "use --overwrite to start afresh"
+            )
+        return [json.loads(line) for line in lines[finished:]]
+
+    def _chain_files(self, folder: int, start: int, rows: int) -> list[str]:
+        """The row deltas of `folder` from row `start` (where the chain began) to `rows`, in order:
+        named by their row count, so checkpoint.json need not list them (it stays one size)."""
+        found = []
+        for path in self.dir.glob(f"rows-{folder:03d}-*.pt"):
+            at = int(path.stem.rsplit("-", 1)[1])
+            if start < at <= rows:
+                found.append((at, path.name))
+        return [name for _, name in sorted(found)]
+
+    def _remove_unnamed(self) -> None:
+        """State files a crash left behind before a checkpoint named them."""
+        named = {self._state, *self._row_files}
+        for path in self.dir.glob("*.pt"):
+            if path.name not in named:
+                path.unlink(missing_ok=True)
 
     def _read_folder(self, index: int) -> FolderResult:
         data = _read_json(self.dir / f"folder_{index:03d}.json")
@@ -142,35 +189,57 @@ class Checkpointer:
     def step(
         self, folder: int, steps: list[dict], seconds: float, view: Any, editor: Any, memory: Memory
     ) -> None:
-        """Log the newest step to steps.jsonl; every `every` rows of a folder, checkpoint."""
+        """Append the newest step to steps.jsonl; every `every` rows of a folder, checkpoint."""
         self._log.write(_line(steps[-1]))
         self._log.flush()
         if self.every and len(steps) % self.every == 0:
-            name = f"state-{folder:03d}-{len(steps):06d}.pt"
-            save_state(self.dir / name, view, editor, memory)
-            self._commit(folder, steps, seconds, name)
+            tag = f"{folder:03d}-{len(steps):06d}"
+            delta, restart = self._rows.delta(view, memory)
+            rows_name, state = f"rows-{tag}.pt", f"state-{tag}.pt"
+            edit_state.save_rows(self.dir / rows_name, delta)
+            edit_state.save_state(self.dir / state, view, editor, self.snapshot)
+            self.bytes_written += sum((self.dir / n).stat().st_size for n in (rows_name, state))
+            dropped = self._row_files if restart else []
+            if restart:
+                self._row_files, self._chain = [], self.position[1] if self.position[0] == folder else 0
+            self._row_files.append(rows_name)
+            self._commit(folder, len(steps), seconds, state)
+            for name in dropped:
+                (self.dir / name).unlink(missing_ok=True)
 
     def folder_done(self, result: FolderResult) -> None:
+        self._log.flush()
         rows = {f.name: getattr(result.rows, f.name) for f in fields(RowRecords)}
         body = {"index": result.index, "row_ids": result.row_ids, "patches": result.patches}
         body |= {"steps": result.steps, "seconds": result.seconds, "rows": rows}
-        _write_json(self.dir / f"folder_{result.index:03d}.json", body)
+        path = self.dir / f"folder_{result.index:03d}.json"
+        _write_json(path, body)
+        self.bytes_written += path.stat().st_size
         self._finished_rows += len(result.row_ids)
-        self._commit(result.index + 1, [], 0.0, None)
+        dropped, self._row_files, self._chain = self._row_files, [], 0
+        self._commit(result.index + 1, 0, 0.0, None)
+        for name in dropped:
+            (self.dir / name).unlink(missing_ok=True)
+        self._rows.reset()
 
-    def _commit(self, folder: int, steps: list[dict], seconds: float, state: str | None) -> None:
+    def _commit(self, folder: int, rows: int, seconds: float, state: str | None) -> None:
         meta = {"format": CHECKPOINT_FORMAT, "identity": self.identity.to_dict(), "folder": folder}
-        meta["state"] = state
-        meta |= {"seconds": seconds, "steps": steps}
+        self._log.flush()
+        size = os.fstat(self._log.fileno()).st_size
+        meta |= {"rows": rows, "steps_bytes": size, "seconds": seconds}
+        meta |= {"state": state, "chain": self._chain}
         _write_json(self.dir / CHECKPOINT_FILE, meta)
         if self._state and self._state != state:
             (self.dir / self._state).unlink(missing_ok=True)
-        self._state, self.position = state, (folder, len(steps))
-        self.saved_rows = self._finished_rows + len(steps)
+        self._state, self.position = state, (folder, rows)
+        self.saved_rows = self._finished_rows + rows
 
     def restore(self, resume: Resume, view: Any, editor: Any, memory: Memory) -> None:
+        """The checkpoint's edit state into a view at the start of its folder (original model)."""
         if resume.state_file:
-            load_state(self.dir / resume.state_file, view, editor, memory)
+            self._rows = edit_state.load_state(
+                self.dir, resume.row_files, resume.state_file, view, editor, memory, self.snapshot
+            )
 
     def interrupted(self, done: int, total: int, folders: int) -> RunInterrupted:
         folder, rows = self.position
@@ -196,68 +265,3 @@ class Checkpointer:
 
 def _line(step: dict[str, Any]) -> str:
     return json.dumps(step, default=str) + "\n"
-
-
-# -- the edit state ---------------------------------------------------------------------------------
-def _model_tensors(view: Any, editor: Any) -> Any:
-    if editor_changes(editor) == LAST_FFN:
-        return [p.detach().cpu().clone() for p in view.ffn_parameters()]
-    state = view.model.state_dict()
-    return {k: v.detach().cpu().clone() for k, v in state.items() if "bank" not in k.split(".")}
-
-
-def save_state(path: Path, view: Any, editor: Any, memory: Memory) -> None:
-    """The edit state between two rows (no patch is pending then), atomically."""
-    import numpy as np
-    import torch
-
-    bank = view.bank
-    np_state = np.random.get_state()
-    rng = {
-        "torch": torch.get_rng_state(),
-        "view": view.generator.get_state(),
-        "random": random.getstate(),
-        "numpy": (np_state[0], torch.from_numpy(np_state[1].astype("int64")), *np_state[2:]),
-    }
-    if torch.cuda.is_available():
-        rng["cuda"] = torch.cuda.get_rng_state_all()
-    getter = getattr(editor, "state_dict", None)
-    state = {
-        "bank": {k: getattr(bank, k).detach().cpu().clone() for k in ("keys", "biases", "values")},
-        "model": _model_tensors(view, editor),
-        "memory_added": memory.added.detach().cpu().clone(),
-        "rng": rng,
-        "editor": getter() if callable(getter) else None,
-    }
-    torch_save_atomic(path, state)
-
-
-def load_state(path: Path, view: Any, editor: Any, memory: Memory) -> None:
-    """Put a state written by `save_state` back into a view at the start of its folder."""
-    import numpy as np
-    import torch
-
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise ResumeError(f"{path}: cannot read the checkpoint state ({exc}); use --overwrite") from exc
-    bank, ref = view.bank, view.bank.keys
-    bank.pending = None
-    bank.keys, bank.biases, bank.values = (state["bank"][k].to(ref) for k in ("keys", "biases", "values"))
-    with torch.no_grad():
-        if isinstance(state["model"], list):
-            for p, saved in zip(view.ffn_parameters(), state["model"], strict=True):
-                p.copy_(saved.to(p))
-        else:
-            view.model.load_state_dict(state["model"], strict=False)
-    memory.restore(state["memory_added"])
-    rng = state["rng"]
-    torch.set_rng_state(rng["torch"])
-    view.generator.set_state(rng["view"])
-    random.setstate(rng["random"])
-    name, keys, *rest = rng["numpy"]
-    np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
-    if "cuda" in rng and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng["cuda"])
-    if state["editor"] is not None and hasattr(editor, "load_state_dict"):
-        editor.load_state_dict(state["editor"])

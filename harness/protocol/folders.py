@@ -75,27 +75,55 @@ def edit_seed(seed: int, row_id: str) -> int:
 
 
 class Snapshot:
-    """The state an editor may change, to start every folder from the original model."""
+    """The state an editor may change, to start every folder from the original model.
+
+    `restore()` copies back only the tensors whose version counter moved since they were last
+    restored (an in-place change bumps it): patch editors leave the FFN untouched, so nothing is
+    copied and the view's memo of the frozen FFN's outputs stays valid across folders.
+    `changed()` names what differs from the original (what a checkpoint must save)."""
 
     def __init__(self, view: Any, changes: str | None) -> None:
-        self.view = view
-        if changes == LAST_FFN:
-            self.params = dict(enumerate(view.ffn_parameters()))
-            self.saved = {i: p.detach().clone() for i, p in self.params.items()}
-        else:
-            self.params = None
-            self.saved = {k: v.detach().clone() for k, v in view.model.state_dict().items()}
+        self.view, self.last_ffn = view, changes == LAST_FFN
+        self.params = self._current()
+        self.saved = {k: p.detach().clone() for k, p in self.params.items()}
+        self.versions = {k: p._version for k, p in self.params.items()}
+
+    def _current(self) -> dict[Any, Any]:
+        if self.last_ffn:
+            return dict(enumerate(self.view.ffn_parameters()))
+        state = self.view.model.state_dict(keep_vars=True)
+        return {k: v for k, v in state.items() if "bank" not in k.split(".")}
+
+    def moved(self) -> list[Any]:
+        """Keys of the tensors changed in place, or replaced by other tensor objects, since restored."""
+        now = self._current()
+        replaced = [k for k, p in now.items() if k in self.saved and p is not self.params[k]]
+        for k in replaced:
+            self.params[k], self.versions[k] = now[k], -1
+        return [k for k, p in self.params.items() if p._version != self.versions[k]]
+
+    def changed(self) -> dict[Any, Any]:
+        """The tensors that now differ from the original model (by key)."""
+        import torch
+
+        return {k: self.params[k] for k in self.moved() if not torch.equal(self.params[k], self.saved[k])}
+
+    def apply(self, tensors: dict[Any, Any]) -> None:
+        """Set the named tensors (a checkpoint's `changed()`); the rest stay as they are."""
+        import torch
+
+        with torch.no_grad():
+            for k, value in tensors.items():
+                self.params[k].copy_(value.to(self.params[k]))
 
     def restore(self) -> None:
         import torch
 
         self.view.bank.clear()
         with torch.no_grad():
-            if self.params is not None:
-                for i, p in self.params.items():
-                    p.copy_(self.saved[i])
-            else:
-                self.view.model.load_state_dict(self.saved, strict=False)
+            for k in self.moved():
+                self.params[k].copy_(self.saved[k])
+                self.versions[k] = self.params[k]._version
 
 
 def make_request(row: EditRow, label_ids: dict[str, int], seed: int) -> EditRequest:
@@ -125,6 +153,8 @@ def run_folders(
     snapshot = Snapshot(view, loaded.changes)
     results: list[FolderResult] = []
     ckpt = sink.checkpoint
+    if ckpt is not None:
+        ckpt.snapshot = snapshot
     resume = ckpt.open() if ckpt is not None else None
     total = sum(len(chunk) for chunk in plan)
     bar = progress(total=total, desc="editing", unit="row", enabled=sink.progress)

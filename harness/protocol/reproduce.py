@@ -4,7 +4,9 @@ leaderboard with the paper's rows beside ours.
 Table 1: XFEVER; Table 2: XNLI (`--task xnli`); Table 3: XFEVER restricted to the edit rows the
 original model gets wrong in every language (`--subset all-wrong`). Rerunning the same command
 skips the runs that finished and resumes a partial one from its checkpoint (`harness eval`'s
-rules). Every run scores the original
+rules). The texts are encoded once for the whole matrix: the runs share the on-disk [CLS] cache
+(`--cache-dir`, default `OUT/cache`; keyed by model and dataset revision, split, max_length and
+encoding dtype), so only the first run of a matrix encodes. Every run scores the original
 model too, so the table's "Original model" row needs no run of its own. Run folders go to
 `OUT/runs/<editor>`, the leaderboard to `OUT`, and `OUT/reproduce.json` records what was run.
 """
@@ -27,7 +29,7 @@ from harness.report.results import SCHEMA_VERSION
 log = logging.getLogger(__name__)
 
 TASKS = {1: ("xfever", None), 2: ("xnli", None), 3: ("xfever", "all-wrong")}
-RUNS_DIR, RECORD_FILE = "runs", "reproduce.json"
+RUNS_DIR, RECORD_FILE, CACHE_DIR = "runs", "reproduce.json", "cache"
 MPN_EDITORS = ("mpn", "mpn-all", "ft-mpn")
 
 
@@ -65,6 +67,8 @@ def reproduce(
     from harness.report.leaderboard import leaderboard
 
     out = Path(out_dir)
+    if base.cache_dir is None:  # encode once, share the vectors across the matrix
+        base = replace(base, cache_dir=str(out / CACHE_DIR))
     editors = tuple(editors or table_editors(table))
     run_dirs = [out / RUNS_DIR / name.replace(":", "_").replace("/", "_") for name in editors]
     record: dict[str, Any] = {
@@ -72,6 +76,7 @@ def reproduce(
         "table": table,
         "config": base.to_dict(),
         "train_langs": list(train_langs) if train_langs else None,
+        "encoding_cache": _shown(Path(base.cache_dir), out),
         "runs": [],
         "provenance": provenance(),
     }
@@ -85,9 +90,19 @@ def reproduce(
         result = evaluate(config, overwrite=overwrite)  # a finished run is reused, a partial one resumed
         seconds = round(time.perf_counter() - started, 3)
         entry = {"editor": editor, "run": f"{RUNS_DIR}/{run_dir.name}", "seconds": seconds}
+        encoding = result.provenance.get("encoding") or {}
+        entry["encoded_now"] = encoding.get("encoded_now")
         record["runs"].append(entry | {"origin": result.origin})
         log.info("editor %s: reliability %.4f", editor, result.metric("reliability") or 0.0)
     paths = leaderboard(run_dirs, out, compare_paper=True, table=table)
     paths["record"] = out / RECORD_FILE
     write_json_atomic(paths["record"], record)
     return paths
+
+
+def _shown(path: Path, out: Path) -> str:
+    """`path` relative to the reproduce folder when inside it (no machine-specific prefix)."""
+    try:
+        return str(path.resolve().relative_to(out.resolve()))
+    except ValueError:
+        return str(path)

@@ -31,7 +31,7 @@ from harness.editors.registry import LoadedEditor
 from harness.protocol.folders import FolderResult, FolderSink, ProtocolError, plan_folders, run_folders
 from harness.protocol.run_dir import RunIdentity, clear, run_dir_state
 from harness.report.results import EvalResult, RunWriter, load_run, result_from
-from harness.report.scoring import RowRecords, score_rows
+from harness.report.scoring import RowRecords, locality_groups, score_rows
 from harness.report.standin import stand_in_record
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,13 @@ def evaluate(config: EvalConfig, *, overwrite: bool = False) -> EvalResult:
 
 
 def _run(config: EvalConfig, run_dir: Path | None, overwrite: bool) -> EvalResult:
+    from common.device import torch_threads
+
+    with torch_threads(config.threads):  # --threads: restored when the run ends
+        return _run_phases(config, run_dir, overwrite)
+
+
+def _run_phases(config: EvalConfig, run_dir: Path | None, overwrite: bool) -> EvalResult:
     timings: dict[str, float] = {}
     with _timed(timings, "load"):
         prepared = prepare(config)
@@ -115,7 +122,8 @@ def _run(config: EvalConfig, run_dir: Path | None, overwrite: bool) -> EvalResul
         raise_after = None
     finally:
         timings["editing"] = time.perf_counter() - clock
-    result = assemble(prepared, original, folders, len(plan), timings, status, error)
+    encoding = getattr(view, "encoding", None)
+    result = assemble(prepared, original, folders, len(plan), timings, status, error, encoding)
     if writer is not None:
         writer.result(result)
         if status == "complete":
@@ -164,6 +172,7 @@ def make_view_for(prepared: Prepared) -> Any:
         max_length=config.max_length,
         dropout=config.dropout,
         batch_size=config.batch_size,
+        encode_dtype=config.encode_dtype,
     )
 
 
@@ -174,9 +183,14 @@ def encode(view: Any, prepared: Prepared) -> Memory:
     config, suite = prepared.config, prepared.suite
     key = {"model": prepared.model.info.get("revision"), "dataset": suite.dataset_revision}
     key["max_length"] = config.max_length
-    return encode_run(
+    if config.encode_dtype != "float32":  # float32 keeps the key (and the files) of earlier versions
+        key["dtype"] = config.encode_dtype
+    memory = encode_run(
         view, suite, prepared.rows, cache_dir=config.cache_dir, key=key, progress=config.progress
     )
+    # every folder scores the locality rows: their frozen-FFN output is computed once per run
+    view.keep_frozen([text for items in locality_groups(suite).values() for _, text, _ in items])
+    return memory
 
 
 def apply_subset(name: str, prepared: Prepared, original: RowRecords) -> tuple[Prepared, RowRecords]:
@@ -217,13 +231,20 @@ def assemble(
     timings: dict[str, float],
     status: str,
     error: str | None,
+    encoding: dict[str, Any] | None = None,
 ) -> EvalResult:
     """The run's result, built once from what the phases returned."""
+    import torch
+
     config = prepared.config
+    made = provenance([str(next(prepared.model.model.parameters()).device)])
+    made["threads"] = {"setting": config.threads, "torch_threads": torch.get_num_threads()}
+    if encoding is not None:
+        made["encoding"] = encoding  # dtype, where the vectors came from, the disk cache files
     return result_from(
         config=config,
         identity=prepared.identity,
-        provenance=provenance([str(next(prepared.model.model.parameters()).device)]),
+        provenance=made,
         model=prepared.model.info,
         suite=prepared.suite,
         editor=prepared.editor,

@@ -172,7 +172,7 @@ def test_ffn_memo_matches_the_modules_and_never_goes_stale(tiny_model, tiny_xfev
     view = CachedView(load_classifier(str(tiny_model), suite.label_names))
     batch = view.encode([row.text for row in suite.edit[:10]])
     memo = view.forward(batch).logits
-    assert len(view._ffn_memo) == 1
+    assert len(view._memo.recent) == 1
     view._split_ffn = False  # through the patched modules, as the FT baseline and unknown FFNs go
     plain = view.forward(batch).logits
     view._split_ffn = True
@@ -218,3 +218,40 @@ def test_index_built_after_edits_forgets_them_on_reset():
     found = memory.top_rows(key, K)
     assert_superset(found, memory.vectors, key, K)
     assert not set(range(2000, 2000 + K)) & set(found.tolist())
+
+
+def test_kept_texts_pass_the_frozen_ffn_once_per_run(tiny_model, tiny_xfever):
+    """Locality rows: their frozen-FFN output is computed once, reused by every later scoring (same
+    logits to rounding as the modules), and dropped as soon as the FFN's weights move."""
+    from harness.data.xfever import load_xfever_suite
+    from harness.model.loading import load_classifier
+    from harness.model.views import CachedView
+
+    suite = load_xfever_suite(str(tiny_xfever))
+    view = CachedView(load_classifier(str(tiny_model), suite.label_names), batch_size=4)
+    kept = [e.text for e in suite.locality["test"]]
+    other = [row.text for row in suite.edit[:7]]
+    texts = other + kept
+    view.keep_frozen(kept)
+    computed = []
+    base = view.layer.intermediate.base
+    hook = base.register_forward_hook(lambda _m, args, _o: computed.append(int(args[0].shape[0])))
+    try:
+        first = view.logits(texts)
+        n_first = sum(computed)
+        second = view.logits(texts)
+        n_second = sum(computed) - n_first
+    finally:
+        hook.remove()
+    assert len(view._memo.by_text) == len(set(kept))
+    assert n_first == len(texts) and n_second == len(other), "kept rows: the FFN ran once"
+    assert torch.equal(first, second)
+    view._split_ffn = False
+    assert torch.allclose(first, view.logits(texts), rtol=0, atol=1e-5)
+    view._split_ffn = True
+    with torch.no_grad():
+        view.ffn_parameters()[0].mul_(0.5)
+    moved = view.logits(texts)
+    view._split_ffn = False
+    assert torch.allclose(moved, view.logits(texts), rtol=0, atol=1e-5)
+    assert not torch.allclose(moved, first, atol=1e-3)

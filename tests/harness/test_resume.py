@@ -89,7 +89,7 @@ def test_killed_run_resumes_to_identical_results(
     meta = json.loads((killed / CHECKPOINT_DIR / CHECKPOINT_FILE).read_text(encoding="utf-8"))
     written = len((killed / "steps.jsonl").read_text(encoding="utf-8").splitlines())
     assert written == kill_at - 1
-    saved = (meta["folder"] * MAX_EDITS // folders) + len(meta["steps"])  # folders split evenly here
+    saved = (meta["folder"] * MAX_EDITS // folders) + meta["rows"]  # folders split evenly here
     assert saved == kill_at - 2, "a checkpoint every 2 rows of a folder: the last row is after it"
 
     again = Counting()

@@ -122,7 +122,13 @@ def _write_record(folder: Path, source: ModelSource, quantization: str) -> None:
 
 
 def _cpu_threads() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """As many threads as torch uses (the build's --threads sets it), else one per usable core."""
+    try:
+        import torch
+
+        return max(1, torch.get_num_threads())
+    except ImportError:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class CT2Translator:
