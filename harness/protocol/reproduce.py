@@ -7,6 +7,11 @@ skips the runs that finished and resumes a partial one from its checkpoint (`har
 rules). Every run scores the original
 model too, so the table's "Original model" row needs no run of its own. Run folders go to
 `OUT/runs/<editor>`, the leaderboard to `OUT`, and `OUT/reproduce.json` records what was run.
+
+Every run uses the editor preset `preset` (default `reference`: the public Transformer-Patcher
+code's behaviour, harness.editors.presets; `fast` for the harness's quicker default), and the run
+settings of that preset (reference: train-mode dropout in every layer, so the full path) for every
+editor alike, so that the table's runs score the same rows.
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ def reproduce(
     editors: Sequence[str] | None = None,
     overwrite: bool = False,
     train_langs: Sequence[str] | None = None,
+    preset: str = "reference",
 ) -> dict[str, Path]:
     """Run every editor of `table` with `base`'s settings; write the leaderboard (+ paper rows).
 
@@ -64,6 +70,14 @@ def reproduce(
     from harness.protocol.run import evaluate
     from harness.report.leaderboard import leaderboard
 
+    from harness.config import AUTO, RUN_CHOICES
+    from harness.editors.presets import PRESETS, run_settings_for
+    from harness.editors.registry import BUILTINS
+
+    if preset not in PRESETS:
+        raise UsageError(f"--preset: expected one of {PRESETS}, got {preset!r}")
+    run_level = {k: v for k, v in run_settings_for(preset).items() if getattr(base, k) == AUTO}
+    base = replace(base, **{k: v for k, v in run_level.items() if k in RUN_CHOICES})
     out = Path(out_dir)
     editors = tuple(editors or table_editors(table))
     run_dirs = [out / RUNS_DIR / name.replace(":", "_").replace("/", "_") for name in editors]
@@ -72,6 +86,7 @@ def reproduce(
         "table": table,
         "config": base.to_dict(),
         "train_langs": list(train_langs) if train_langs else None,
+        "preset": preset,
         "runs": [],
         "provenance": provenance(),
     }
@@ -81,6 +96,8 @@ def reproduce(
         options = dict(base.editor_options)
         if train_langs and editor in MPN_EDITORS:
             options["train_langs"] = ",".join(train_langs)
+        if editor in BUILTINS and editor != "none":
+            options.setdefault("preset", preset)
         config = replace(base, editor=editor, editor_options=options, out_dir=str(run_dir))
         result = evaluate(config, overwrite=overwrite)  # a finished run is reused, a partial one resumed
         seconds = round(time.perf_counter() - started, 3)
