@@ -136,13 +136,22 @@ def main() -> None:
                         file=sys.stderr,
                         flush=True,
                     )
+                    if args.json_out:  # after every run: an interrupted benchmark keeps what it measured
+                        write_report(Path(args.json_out), args, runs, editors, started)
     table = summarize(runs, editors)
     print(markdown(table))
     seconds = time.perf_counter() - started
     print(f"\n{len(runs)} runs in {seconds:.0f} s; model {model}; dataset {dataset}")
     if args.json_out:
-        report = {"args": vars(args), "runs": runs, "table": table, "seconds": seconds}
-        Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_report(Path(args.json_out), args, runs, editors, started)
+
+
+def write_report(path: Path, args: argparse.Namespace, runs: list[dict], editors: list[str], started: float) -> None:
+    report = {"args": vars(args), "runs": runs, "table": summarize(runs, editors)}
+    report["seconds"] = time.perf_counter() - started
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 if __name__ == "__main__":
