@@ -146,7 +146,9 @@ def main() -> None:
         write_report(Path(args.json_out), args, runs, editors, started)
 
 
-def write_report(path: Path, args: argparse.Namespace, runs: list[dict], editors: list[str], started: float) -> None:
+def write_report(
+    path: Path, args: argparse.Namespace, runs: list[dict], editors: list[str], started: float
+) -> None:
     report = {"args": vars(args), "runs": runs, "table": summarize(runs, editors)}
     report["seconds"] = time.perf_counter() - started
     tmp = path.with_name(path.name + ".tmp")

@@ -114,7 +114,8 @@ class EvalConfig:
     folder_order: str = setting(
         AUTO,
         help="Folders: contiguous in dataset order, or random (random split, random order inside, "
-        "seeded by --seed) as the reference; auto: the editor preset's (fast: contiguous, reference: random).",
+        "seeded by --seed) as the reference; auto: the editor preset's (fast: contiguous, "
+        "reference: random).",
         choices=(AUTO, *FOLDER_ORDERS),
     )
     model_revision: str | None = setting(None, help="Revision of --model (or write ID@REVISION).")
@@ -216,7 +217,9 @@ class EvalConfig:
     def replace(self, **changes: Any) -> EvalConfig:
         return dataclasses.replace(self, **changes)
 
-    def resolve_run_settings(self, declared: dict[str, str], editor: str) -> tuple[EvalConfig, dict[str, Any]]:
+    def resolve_run_settings(
+        self, declared: dict[str, str], editor: str
+    ) -> tuple[EvalConfig, dict[str, Any]]:
         """This config with its `auto` run settings resolved from what the editor `declared` (its
         preset's needs, else the fast defaults); and, per setting, the value and where it came from."""
         from harness.editors.presets import RUN_DEFAULTS

@@ -212,7 +212,9 @@ class TPatcher:
         anchor = q[0] if s.key_init == "first" else q.mean(0)
         gen = torch.Generator().manual_seed(request.seed)
         u = torch.randn(q.shape[1], generator=gen).to(q)
-        patch = view.bank.start(anchor / anchor.pow(2).sum(), u, s.amp_init, vector_amp=s.amp_shape == "vector")
+        patch = view.bank.start(
+            anchor / anchor.pow(2).sum(), u, s.amp_init, vector_amp=s.amp_shape == "vector"
+        )
         params = list(patch.parameters())
         opt = torch.optim.Adam(params, lr=s.lr, weight_decay=s.weight_decay)
         plateau = None
@@ -332,7 +334,11 @@ class TPatcher:
             if bool((fw.logits.argmax(-1) == request.label).all()):
                 return None
             act_edit = float(fw.patch_pre[:, -1].min())
-            out: dict[str, Any] = {"act_edit": act_edit, "act_memory_max": None, "nearest_memory_cosine": None}
+            out: dict[str, Any] = {
+                "act_edit": act_edit,
+                "act_memory_max": None,
+                "nearest_memory_cosine": None,
+            }
             if len(memory):
                 acts = memory.vectors @ patch["key"] + patch["bias"]
                 out["act_memory_max"] = float(acts.max())

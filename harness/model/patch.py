@@ -71,7 +71,10 @@ class PatchBank(nn.Module):
                 "u": nn.Parameter(value_dir.detach().to(ref).clone()),
                 "amp": nn.Parameter(
                     torch.full(
-                        (self.hidden_size,) if vector_amp else (), float(amp), dtype=ref.dtype, device=ref.device
+                        (self.hidden_size,) if vector_amp else (),
+                        float(amp),
+                        dtype=ref.dtype,
+                        device=ref.device,
                     )
                 ),
             }

@@ -67,12 +67,11 @@ def reproduce(
 
     `train_langs` restricts the MPN editors (mpn, mpn-all) to those languages: the table then also
     reports seen / held-out CLG."""
-    from harness.protocol.run import evaluate
-    from harness.report.leaderboard import leaderboard
-
     from harness.config import AUTO, RUN_CHOICES
     from harness.editors.presets import PRESETS, run_settings_for
     from harness.editors.registry import BUILTINS
+    from harness.protocol.run import evaluate
+    from harness.report.leaderboard import leaderboard
 
     if preset not in PRESETS:
         raise UsageError(f"--preset: expected one of {PRESETS}, got {preset!r}")

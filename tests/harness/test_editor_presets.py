@@ -219,8 +219,8 @@ def test_preset_sets_options_and_explicit_ones_win():
 
 def test_ft_layer_params_are_the_last_layers_weight_matrices(tiny_model, suite):
     from harness.editors.ft import layer_weight_matrices
-    from harness.model.views import FullView
     from harness.model.loading import load_classifier
+    from harness.model.views import FullView
 
     view = FullView(load_classifier(str(tiny_model), suite.label_names))
     params = layer_weight_matrices(view)
