@@ -57,6 +57,11 @@ class TrainSettings:
         choices=RECIPES,
     )
     entropy_weight: float = setting(0.1, help="--recipe reference: weight of the entropy term.")
+    decay_steps: int | None = setting(
+        None,
+        help="Steps from the start at which the linear decay reaches lr 0 [default: the last step]; the "
+        "reference fixes 10,000 (total_num_steps), so a longer run trains its last steps at lr 0.",
+    )
     seed: int = setting(0, help="Seed of the shuffling, dropout and head initialisation.")
     device: str = setting("auto", help=DEVICE_HELP)
     eval_every: int | None = setting(None, help="Optimizer steps between validations [default: each epoch].")
@@ -85,7 +90,7 @@ class TrainSettings:
             raise UsageError(f"--recipe: expected one of {RECIPES}, got {self.recipe!r}")
         if not 0 <= self.label_smoothing < 1:
             raise UsageError(f"setting label_smoothing: must be in [0, 1), got {self.label_smoothing}")
-        for name in ("eval_every", "max_steps"):
+        for name in ("eval_every", "max_steps", "decay_steps"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise UsageError(f"setting {name}: must be >= 1 (or unset), got {value}")
@@ -295,7 +300,8 @@ class _Loop:
             {"params": no_decay, "weight_decay": 0.0},
         ]
         optimizer = torch.optim.AdamW(groups, lr=self.settings.lr)
-        scheduler = get_linear_schedule_with_warmup(optimizer, self.settings.warmup_steps, total)
+        decay = self.settings.decay_steps or total
+        scheduler = get_linear_schedule_with_warmup(optimizer, self.settings.warmup_steps, decay)
         return optimizer, scheduler
 
     def _batches(self, train: Sequence[Example], total: int) -> Iterator[dict[str, Any]]:
