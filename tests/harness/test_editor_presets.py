@@ -339,3 +339,18 @@ def test_reference_preset_run_records_its_settings(tmp_path, tiny_model, tiny_xf
     assert result.dataset["validation_rows"] == 30
     data = json.loads((tmp_path / "ref" / "results.json").read_text())
     jsonschema.Draft202012Validator(load_schema("results", data["schema_version"])).validate(data)
+
+
+def test_edit_rows_and_folder_order(suite):
+    from harness.protocol.run import edit_rows, folder_rows
+
+    kept, dropped = edit_rows(suite, "rephrased")
+    assert dropped == sum(not r.rephrases for r in suite.edit) > 0 and all(r.rephrases for r in kept)
+    assert edit_rows(suite, "all") == (tuple(suite.edit), 0)
+    rows = tuple(suite.edit)
+    config = EvalConfig(model="m", dataset="d", folder_order="random", seed=3)
+    shuffled = folder_rows(rows, config)
+    assert sorted(r.id for r in shuffled) == sorted(r.id for r in rows) and shuffled != rows
+    assert folder_rows(rows, config) == shuffled  # seeded
+    assert folder_rows(rows, config.replace(seed=4)) != shuffled
+    assert folder_rows(rows, config.replace(folder_order="contiguous")) == rows
