@@ -215,6 +215,12 @@ def test_preset_sets_options_and_explicit_ones_win():
     assert ft.settings()["params"] == "layer" and ft.settings()["copies"] == 8
     assert ft.settings()["max_steps"] == 2000 and ft.changes is None  # attention too: the full path
     assert FineTune().changes == "last_ffn"
+    from harness.editors.registry import load_editor
+
+    mpn = load_editor("mpn", {"preset": "reference"})  # MPN wraps T-Patcher: the preset reaches it
+    assert mpn.settings["preset"] == "reference" and mpn.settings["multilingual"] == "one"
+    assert mpn.run_settings["dropout"] == "model" and load_editor("mpn").run_settings["dropout"] == "patch"
+    assert load_editor("ft", {"preset": "reference"}).changes is None
 
 
 def test_ft_layer_params_are_the_last_layers_weight_matrices(tiny_model, suite):
