@@ -17,6 +17,16 @@ from common.settings import csv_tuple, setting
 from harness.data.xnli import XNLI_ID
 
 DROPOUTS = ("none", "patch", "model")
+AUTO = "auto"  # resolved from the editor's preset (harness.editors.presets.RUN_PRESETS)
+HEAD_DROPOUTS = ("on", "off")
+EDIT_ROWS = ("all", "rephrased")
+FOLDER_ORDERS = ("contiguous", "random")
+RUN_CHOICES = {
+    "dropout": DROPOUTS,
+    "head_dropout": HEAD_DROPOUTS,
+    "edit_rows": EDIT_ROWS,
+    "folder_order": FOLDER_ORDERS,
+}
 TASKS = ("xfever", "xnli")
 SUBSETS = ("all-wrong",)
 TASK_MAX_LENGTH = {"xfever": 32, "xnli": 128}  # Table 4
@@ -85,7 +95,29 @@ class EvalConfig:
         True, help="The exact cached-[CLS] path for editors that change only the last FFN.", flag="--cache"
     )
     dropout: str = setting(
-        "patch", help="Dropout of the editors' training copies: none, patch or model.", choices=DROPOUTS
+        AUTO,
+        help="Dropout of the editors' training copies: none, patch (input of the patch only) or model "
+        "(train mode, every layer; full path); auto: the editor preset's (fast: patch, reference: model).",
+        choices=(AUTO, *DROPOUTS),
+    )
+    head_dropout: str = setting(
+        AUTO,
+        help="With --dropout model, the dropout before the classifier: on, or off as in the reference; "
+        "auto: the editor preset's (fast: on, reference: off).",
+        choices=(AUTO, *HEAD_DROPOUTS),
+    )
+    edit_rows: str = setting(
+        AUTO,
+        help="Edit rows: all, or rephrased (rows without rephrases dropped, as the reference's loader "
+        "does); auto: the editor preset's (fast: all, reference: rephrased).",
+        choices=(AUTO, *EDIT_ROWS),
+    )
+    folder_order: str = setting(
+        AUTO,
+        help="Folders: contiguous in dataset order, or random (random split, random order inside, "
+        "seeded by --seed) as the reference; auto: the editor preset's (fast: contiguous, "
+        "reference: random).",
+        choices=(AUTO, *FOLDER_ORDERS),
     )
     model_revision: str | None = setting(None, help="Revision of --model (or write ID@REVISION).")
     dataset_revision: str | None = setting(None, help="Revision of --dataset (or write ID@REVISION).")
@@ -133,8 +165,11 @@ class EvalConfig:
             if not ok:
                 value = getattr(self, flag[2:].replace("-", "_"))
                 raise UsageError(f"{flag}: {rule}, got {value}")
-        if self.dropout not in DROPOUTS:
-            raise UsageError(f"--dropout: expected one of {DROPOUTS}, got {self.dropout!r}")
+        for name, allowed in RUN_CHOICES.items():
+            value = getattr(self, name)
+            if value != AUTO and value not in allowed:
+                flag = "--" + name.replace("_", "-")
+                raise UsageError(f"{flag}: expected one of {(AUTO, *allowed)}, got {value!r}")
         if self.encode_dtype not in ENCODE_DTYPES:
             raise UsageError(f"--encode-dtype: expected one of {ENCODE_DTYPES}, got {self.encode_dtype!r}")
         if self.task not in TASKS:
@@ -194,6 +229,27 @@ class EvalConfig:
 
     def replace(self, **changes: Any) -> EvalConfig:
         return dataclasses.replace(self, **changes)
+
+    def resolve_run_settings(
+        self, declared: dict[str, str], editor: str
+    ) -> tuple[EvalConfig, dict[str, Any]]:
+        """This config with its `auto` run settings resolved from what the editor `declared` (its
+        preset's needs, else the fast defaults); and, per setting, the value and where it came from."""
+        from harness.editors.presets import RUN_DEFAULTS
+
+        resolved, record = {}, {}
+        for name in RUN_CHOICES:
+            value = getattr(self, name)
+            if value != AUTO:
+                record[name] = {"value": value, "from": "explicit"}
+                continue
+            if name in declared:
+                value, source = declared[name], f"editor {editor}"
+            else:
+                value, source = RUN_DEFAULTS[name], "default (fast)"
+            resolved[name] = value
+            record[name] = {"value": value, "from": source}
+        return (self.replace(**resolved) if resolved else self), record
 
 
 def editor_name(editor: Any) -> str:

@@ -36,6 +36,7 @@ def eval_command(
         click.echo("nothing to do (--overwrite reruns it)")
         return
     click.echo(render_summary(result))
+    click.echo(edit_summary(result.steps))
     click.echo(f"wrote {run_dir}")
 
 
@@ -54,6 +55,21 @@ def render_summary(result: Any) -> str:
         interval = f"[{ci[0] * scale:.2f}, {ci[1] * scale:.2f}]" if ci else ""
         lines.append(f"{key:<24}{cell:>10}{entry['value'] * scale:>10.2f}{interval:>20}{entry['n']:>8}")
     return "\n".join(lines)
+
+
+def edit_summary(steps: list[dict[str, Any]]) -> str:
+    """One line: how many edits were needed, succeeded and failed, and what blocked the failed ones
+    (steps.jsonl `failure.blocking`)."""
+    from collections import Counter
+
+    needed = [s for s in steps if s.get("needed")]
+    failed = [s for s in needed if not s.get("success")]
+    line = f"edits: {len(needed)} attempted, {len(needed) - len(failed)} succeeded, {len(failed)} failed"
+    if failed:
+        blocking = Counter((s.get("failure") or {}).get("blocking", "unknown") for s in failed)
+        reasons = ", ".join(f"{name} {n}" for name, n in blocking.most_common())
+        line += f" (largest loss term at the end: {reasons}; see 'failure' in steps.jsonl)"
+    return line
 
 
 COMMANDS = (eval_command,)

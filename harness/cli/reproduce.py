@@ -32,6 +32,13 @@ TABLE_DECIDES = ("editor", "task", "subset")
 @click.option("--editors", help="Comma-separated editors [default: the paper's rows of the table].")
 @click.option("--train-langs", help="MPN trains on these languages only (seen / held-out CLG columns).")
 @click.option("--overwrite", is_flag=True, help="Replace existing run folders.")
+@click.option(
+    "--preset",
+    type=click.Choice(["reference", "fast"]),
+    default=None,
+    help="Editor preset of every run: reference (the public T-Patcher code's behaviour; full path, "
+    "slower) or fast (the harness's default) [default: reference].",
+)
 @options(EvalConfig, skip=TABLE_DECIDES)
 @config_option
 @quiet_option
@@ -41,6 +48,7 @@ def reproduce_command(
     editors: str | None,
     train_langs: str | None,
     overwrite: bool,
+    preset: str | None,
     config_file: Path | None,
     quiet: bool,
     **params: Any,
@@ -53,6 +61,7 @@ def reproduce_command(
     table = table or rest.pop("table", None)
     editors = editors or rest.pop("editors", None)
     train_langs = train_langs or rest.pop("train_langs", None)
+    preset = preset or rest.pop("preset", None) or "reference"
     if rest:
         raise UsageError(f"--config {config_file}: unknown setting(s) {sorted(rest)}")
     if table is None:
@@ -70,6 +79,7 @@ def reproduce_command(
         editors=csv_tuple(editors),
         overwrite=overwrite,
         train_langs=csv_tuple(train_langs),
+        preset=preset,
     )
     click.echo(Path(paths["md"]).read_text(encoding="utf-8"))
     click.echo("wrote " + ", ".join(str(p) for p in paths.values()))

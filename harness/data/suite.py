@@ -51,6 +51,9 @@ class EvalSuite:
     # locality sets where the data allows; `memory_source` says where they come from and how drawn)
     memory: tuple[Example, ...] = ()
     memory_source: str = ""
+    # the validation split: the reference T-Patcher's early-stop memory (empty when the data has none)
+    validation: tuple[Example, ...] = ()
+    validation_source: str = ""
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready description for results files (ids, revision, sizes, how rows were drawn)."""
@@ -59,4 +62,6 @@ class EvalSuite:
         info = {"name": self.name, "id": self.dataset_id, "revision": self.dataset_revision, **self.info}
         info |= {"langs": list(self.langs), "labels": list(self.label_names)}
         info |= {"memory_rows": len(self.memory), "memory_source": self.memory_source}
+        if self.validation or self.validation_source:
+            info |= {"validation_rows": len(self.validation), "validation_source": self.validation_source}
         return json.loads(json.dumps(info, default=str))

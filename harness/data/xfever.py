@@ -96,7 +96,7 @@ def load_xfever_suite(
     _check_build_version(name)
     cols = (schema.ID, schema.LABEL, schema.CLAIM)
     en = {}
-    for split in ("edit", "train", "test"):
+    for split in ("edit", "train", "test", "validation"):
         if split != "edit" and not _has_split(name, schema.SOURCE_LANG, split, revision):
             continue
         en[split] = load_split(name, schema.SOURCE_LANG, split, revision)
@@ -143,6 +143,10 @@ def load_xfever_suite(
         memory_source=f"en/train: {draw}, drawn disjointly with seed {seed}"
         if train
         else "none (no en/train)",
+        validation=tuple(_examples(en["validation"])) if "validation" in en else (),
+        validation_source=f"en/validation: all {len(en['validation'])} rows"
+        if "validation" in en
+        else "none (no en/validation)",
     )
 
 

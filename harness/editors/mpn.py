@@ -42,6 +42,14 @@ class MultilingualSampler:
         langs = list(self.train_langs) if self.train_langs else None
         return {"multilingual": self.mode, "train_langs": langs, **settings_of(self.inner)}
 
+    def run_settings(self) -> dict[str, str]:
+        getter = getattr(self.inner, "run_settings", None)
+        return dict(getter()) if callable(getter) else {}
+
+    def report(self) -> dict[str, Any]:
+        getter = getattr(self.inner, "report", None)
+        return dict(getter()) if callable(getter) else {}
+
     def setup(self, view: Any, suite: Any) -> None:
         self.langs = tuple(suite.langs)
         missing = sorted(set(self.train_langs or ()) - set(self.langs))

@@ -8,7 +8,7 @@ import importlib.util
 import inspect
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,7 @@ class LoadedEditor:
     settings: dict[str, Any]
     changes: str | None  # "last_ffn" lets the harness use the cached path
     code_sha256: str | None  # the source file of the editor's code: part of a run's identity
+    run_settings: dict[str, str] = field(default_factory=dict)  # what its preset needs of the run
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -114,7 +115,9 @@ def load_editor(spec: Any, options: Mapping[str, Any] | None = None) -> LoadedEd
     if not callable(editor):
         raise UsageError(f"--editor {name!r}: {type(editor).__name__} is not callable")
     settings = settings_of(editor) or dict(merged)
-    return LoadedEditor(editor, name, settings, editor_changes(editor), code_sha256(target))
+    declared = getattr(editor, "run_settings", None)
+    run_settings = dict(declared()) if callable(declared) else {}
+    return LoadedEditor(editor, name, settings, editor_changes(editor), code_sha256(target), run_settings)
 
 
 def code_sha256(target: Any) -> str | None:

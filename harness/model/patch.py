@@ -55,8 +55,13 @@ class PatchBank(nn.Module):
     def __len__(self) -> int:
         return int(self.keys.shape[0]) + (1 if self.pending is not None else 0)
 
-    def start(self, key: torch.Tensor, value_dir: torch.Tensor, amp: float = 10.0) -> nn.ParameterDict:
-        """Open a trainable patch with key `key`, bias 0 and value `value_dir * amp`."""
+    def start(
+        self, key: torch.Tensor, value_dir: torch.Tensor, amp: float = 10.0, *, vector_amp: bool = False
+    ) -> nn.ParameterDict:
+        """Open a trainable patch with key `key`, bias 0 and value `value_dir * amp`.
+
+        `vector_amp=True`: the amplifier is a vector, one learnable entry per hidden unit, all `amp`
+        (the reference's `ModifyLinearInput.a`); else one learnable scalar."""
         if self.pending is not None:
             raise RuntimeError("a patch is already being trained; commit() or discard() it first")
         ref = self.keys
@@ -65,7 +70,14 @@ class PatchBank(nn.Module):
                 "key": nn.Parameter(key.detach().to(ref).clone()),
                 "bias": nn.Parameter(torch.zeros((), dtype=ref.dtype, device=ref.device)),
                 "u": nn.Parameter(value_dir.detach().to(ref).clone()),
-                "amp": nn.Parameter(torch.full((), float(amp), dtype=ref.dtype, device=ref.device)),
+                "amp": nn.Parameter(
+                    torch.full(
+                        (self.hidden_size,) if vector_amp else (),
+                        float(amp),
+                        dtype=ref.dtype,
+                        device=ref.device,
+                    )
+                ),
             }
         )
         return self.pending

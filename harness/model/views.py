@@ -12,7 +12,9 @@ only that FFN (patch neurons, FT of the last FFN) therefore see the model throug
 
 Dropout settings (recorded in results): `none` (eval mode, identical on both paths), `patch`
 (dropout on the patch neurons' input vector only, one mask per example drawn from the view's own
-generator, so both paths draw the same masks), `model` (train mode; full path only).
+generator, so both paths draw the same masks), `model` (train mode; full path only). With
+`head_dropout=False`, `model` keeps the dropout right before the classifier off, as the reference's
+classifier (a linear layer on the pooler output) has none.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class ModelView:
         dropout: str = "none",
         batch_size: int = 64,
         encode_dtype: str = "float32",
+        head_dropout: bool = True,
     ) -> None:
         if dropout not in DROPOUTS:
             raise ValueError(f"dropout must be one of {DROPOUTS}, got {dropout!r}")
@@ -67,6 +70,7 @@ class ModelView:
         self.tokenizer = loaded.tokenizer
         self.max_length = max_length
         self.dropout = dropout
+        self.head_dropout = head_dropout
         self.batch_size = batch_size
         self.bank: PatchBank = install_patches(self.model)
         self.layer = last_layer(self.model)
@@ -154,6 +158,9 @@ class ModelView:
         model_mode = train and self.dropout == "model"
         if model_mode:
             self.model.train()
+            if not self.head_dropout:
+                for module in head_dropouts(self.model):
+                    module.eval()
         try:
             logits = self._logits(batch)
         finally:
@@ -287,6 +294,17 @@ class CachedView(ModelView):
 
     def _scoring_batch(self, texts: Sequence[Text]) -> torch.Tensor:
         return self._memo.scoring_batch(self, texts, self.encode(texts))
+
+
+def head_dropouts(model: nn.Module) -> list[nn.Module]:
+    """The dropout modules of the classification head (before the classifier), not the encoder's:
+    BERT-style `model.dropout`, RoBERTa-style `model.classifier.dropout`."""
+    found = []
+    for owner in (model, getattr(model, "classifier", None)):
+        module = getattr(owner, "dropout", None) if owner is not None else None
+        if isinstance(module, nn.Dropout):
+            found.append(module)
+    return found
 
 
 def _classifier_head(model: nn.Module) -> Any:

@@ -258,6 +258,8 @@ def _edit_one(
     if bad:
         raise ProtocolError(f"{where}: loss became non-finite {bad}")
     after = view.predict(request.texts) == request.label
+    info = dict(record.info)
+    diagnosis = info.pop("diagnosis", None)
     step |= {
         "edited": bool(record.edited),
         "patches_added": len(view.bank) - before,
@@ -265,9 +267,16 @@ def _edit_one(
         "losses": dict(record.losses),
         "success": bool(after.all()),
         "success_en": bool(after[0]),
-        "info": dict(record.info),
+        "info": info,
         "seconds": time.perf_counter() - started,
     }
+    if not step["success"]:
+        # why it failed: the editor's diagnosis (built-ins: the largest loss term at the end, the
+        # patch's activation on the edit vs the memory, the nearest memory row's cosine)
+        step["failure"] = diagnosis if isinstance(diagnosis, dict) else {"blocking": "unknown"}
+        step["failure"]["wrong_langs"] = [
+            lang for (lang, _), ok in zip(request.examples, after.tolist(), strict=True) if not ok
+        ]
     return step
 
 

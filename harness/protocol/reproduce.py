@@ -9,6 +9,11 @@ rules). The texts are encoded once for the whole matrix: the runs share the on-d
 encoding dtype), so only the first run of a matrix encodes. Every run scores the original
 model too, so the table's "Original model" row needs no run of its own. Run folders go to
 `OUT/runs/<editor>`, the leaderboard to `OUT`, and `OUT/reproduce.json` records what was run.
+
+Every run uses the editor preset `preset` (default `reference`: the public Transformer-Patcher
+code's behaviour, harness.editors.presets; `fast` for the harness's quicker default), and the run
+settings of that preset (reference: train-mode dropout in every layer, so the full path) for every
+editor alike, so that the table's runs score the same rows.
 """
 
 from __future__ import annotations
@@ -58,14 +63,22 @@ def reproduce(
     editors: Sequence[str] | None = None,
     overwrite: bool = False,
     train_langs: Sequence[str] | None = None,
+    preset: str = "reference",
 ) -> dict[str, Path]:
     """Run every editor of `table` with `base`'s settings; write the leaderboard (+ paper rows).
 
     `train_langs` restricts the MPN editors (mpn, mpn-all) to those languages: the table then also
     reports seen / held-out CLG."""
+    from harness.config import AUTO, RUN_CHOICES
+    from harness.editors.presets import PRESETS, run_settings_for
+    from harness.editors.registry import BUILTINS
     from harness.protocol.run import evaluate
     from harness.report.leaderboard import leaderboard
 
+    if preset not in PRESETS:
+        raise UsageError(f"--preset: expected one of {PRESETS}, got {preset!r}")
+    run_level = {k: v for k, v in run_settings_for(preset).items() if getattr(base, k) == AUTO}
+    base = replace(base, **{k: v for k, v in run_level.items() if k in RUN_CHOICES})
     out = Path(out_dir)
     if base.cache_dir is None:  # encode once, share the vectors across the matrix
         base = replace(base, cache_dir=str(out / CACHE_DIR))
@@ -77,6 +90,7 @@ def reproduce(
         "config": base.to_dict(),
         "train_langs": list(train_langs) if train_langs else None,
         "encoding_cache": _shown(Path(base.cache_dir), out),
+        "preset": preset,
         "runs": [],
         "provenance": provenance(),
     }
@@ -86,6 +100,8 @@ def reproduce(
         options = dict(base.editor_options)
         if train_langs and editor in MPN_EDITORS:
             options["train_langs"] = ",".join(train_langs)
+        if editor in BUILTINS and editor != "none":
+            options.setdefault("preset", preset)
         config = replace(base, editor=editor, editor_options=options, out_dir=str(run_dir))
         result = evaluate(config, overwrite=overwrite)  # a finished run is reused, a partial one resumed
         seconds = round(time.perf_counter() - started, 3)

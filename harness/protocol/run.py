@@ -48,6 +48,7 @@ class Prepared:
     path: str  # cached | full
     rows: tuple[EditRow, ...]
     identity: RunIdentity
+    run_settings: dict[str, Any] | None = None  # resolved run settings and where each came from
 
 
 def evaluate(config: EvalConfig, *, overwrite: bool = False) -> EvalResult:
@@ -101,7 +102,7 @@ def _run_phases(config: EvalConfig, run_dir: Path | None, overwrite: bool) -> Ev
         if config.subset:  # Table 3: chosen from the original model's predictions, before any edit
             prepared, original = apply_subset(config.subset, prepared, original)
     writer = RunWriter(run_dir, prepared.editor.name, config.seed, prepared.suite.langs) if run_dir else None
-    plan = plan_folders(prepared.rows, config.folders)
+    plan = plan_folders(folder_rows(prepared.rows, prepared.config), config.folders)
     if len(plan) < config.folders:
         log.warning(
             "--folders %d: only %d edit rows, so %d folders ran", config.folders, len(plan), len(plan)
@@ -141,6 +142,7 @@ def prepare(config: EvalConfig) -> Prepared:
 
     suite = load_suite(config)
     editor = load_editor(config.editor, config.editor_options)
+    config, run_settings = config.resolve_run_settings(editor.run_settings, editor.name)
     model = load_classifier(
         config.model,
         suite.label_names,
@@ -150,9 +152,35 @@ def prepare(config: EvalConfig) -> Prepared:
         trust_remote_code=config.trust_remote_code,
         device=config.device,
     )
-    rows = suite.edit[: config.max_edits] if config.max_edits else suite.edit
+    rows, dropped = edit_rows(suite, config.edit_rows)
+    run_settings["edit_rows"]["dropped"] = dropped
+    rows = rows[: config.max_edits] if config.max_edits else rows
     identity = RunIdentity.of(config, model.info.get("revision"), suite.dataset_revision, editor.code_sha256)
-    return Prepared(config, suite, editor, model, choose_path(config, editor), tuple(rows), identity)
+    path = choose_path(config, editor)
+    return Prepared(config, suite, editor, model, path, tuple(rows), identity, run_settings)
+
+
+def edit_rows(suite: EvalSuite, mode: str) -> tuple[tuple[EditRow, ...], int]:
+    """The edit rows of `mode` (`rephrased`: rows without rephrases dropped, as the reference's
+    FeverEditData; a suite without rephrases at all, XNLI, keeps every row) and how many were dropped."""
+    if mode != "rephrased" or not suite.has_rephrases:
+        return tuple(suite.edit), 0
+    kept = tuple(row for row in suite.edit if row.rephrases)
+    if len(kept) < len(suite.edit):
+        log.info("--edit-rows rephrased: %d edit rows without rephrases dropped", len(suite.edit) - len(kept))
+    return kept, len(suite.edit) - len(kept)
+
+
+def folder_rows(rows: tuple[EditRow, ...], config: EvalConfig) -> tuple[EditRow, ...]:
+    """The rows in the order they are cut into folders: as given (`contiguous`), or shuffled with
+    the run's seed (`random`: random folders with random order inside, as the reference)."""
+    if config.folder_order != "random":
+        return rows
+    import random
+
+    shuffled = list(rows)
+    random.Random(f"folders:{config.seed}").shuffle(shuffled)
+    return tuple(shuffled)
 
 
 def choose_path(config: EvalConfig, editor: LoadedEditor) -> str:
@@ -171,6 +199,7 @@ def make_view_for(prepared: Prepared) -> Any:
         cached=prepared.path == "cached",
         max_length=config.max_length,
         dropout=config.dropout,
+        head_dropout=config.head_dropout != "off",
         batch_size=config.batch_size,
         encode_dtype=config.encode_dtype,
     )
@@ -256,6 +285,7 @@ def assemble(
         status=status,
         error=error,
         stand_in=stand_in_record(config.model, config.dataset),
+        run_settings=prepared.run_settings,
     )
 
 

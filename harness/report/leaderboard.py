@@ -48,6 +48,7 @@ class Row:
     editor: str | None = None  # "none" for the original model's row
     group: str = "A"  # the comparable group (harness.report.comparable) the row belongs to
     run: int | None = None  # index of the run in Board.runs; None for original-model and paper rows
+    counts: dict[str, int] = field(default_factory=dict)  # rows behind a value (edit success: attempted)
 
 
 @dataclass
@@ -153,7 +154,8 @@ def _subset(data: dict[str, Any]) -> str | None:
 def _row(name: str, metrics: dict[str, Any], editor: str, group: str, run: int | None = None) -> Row:
     values = {key: entry.get("value") for key, entry in metrics.items()}
     ci = {key: tuple(entry["ci"]) for key, entry in metrics.items() if entry.get("ci")}
-    return Row(name, values, ci, editor=editor, group=group, run=run)
+    counts = {key: int(entry["n"]) for key, entry in metrics.items() if isinstance(entry.get("n"), int)}
+    return Row(name, values, ci, editor=editor, group=group, run=run, counts=counts)
 
 
 def _mark_languages(board: Board, runs: list[tuple[Path, dict[str, Any]]]) -> None:

@@ -53,7 +53,7 @@ def metric_for(key: str, langs: Iterable[str] = ()) -> Metric | None:
 
 
 TABLE_KEYS = (
-    "patch_num", "reliability", "mlg", "clg", "clg_avg", "clg_avg_seen", "clg_avg_heldout",
+    "patch_num", "reliability", "edit_success", "mlg", "clg", "clg_avg", "clg_avg_seen", "clg_avg_heldout",
     "locality_train", "locality_test", "locality_validation", "clg_rephrase",
 )  # fmt: skip
 

@@ -49,6 +49,7 @@ class EvalResult:
     rows: RowRecords = field(default_factory=RowRecords, repr=False)
     bootstrap: dict[str, Any] = field(default_factory=dict)  # how every metric's `ci` was computed
     stand_in: dict[str, Any] | None = None  # stand-in model / synthetic translations (report.standin)
+    run_settings: dict[str, Any] | None = None  # resolved auto run settings: {name: {value, from}}
     schema_version: int = SCHEMA_VERSION
     origin: str = "run"  # run | resumed | reused (a complete run folder read back); not written
 
@@ -95,6 +96,7 @@ def result_from(
     status: str,
     error: str | None,
     stand_in: dict[str, Any] | None = None,
+    run_settings: dict[str, Any] | None = None,
 ) -> EvalResult:
     """Pool the original model's records and the finished folders into the run's result."""
     from harness.report.scoring import summarize
@@ -117,7 +119,7 @@ def result_from(
         provenance=provenance,
         model=model,
         dataset=suite.summary(),
-        editor=editor.describe(),
+        editor=editor_record(editor),
         path=path,
         dropout=config.dropout,
         seed=config.seed,
@@ -131,7 +133,18 @@ def result_from(
         rows=rows,
         bootstrap=bootstrap_info(config),
         stand_in=stand_in,
+        run_settings=run_settings,
     )
+
+
+def editor_record(editor: Any) -> dict[str, Any]:
+    """The editor as results.json records it, with its `report()` (e.g. the early stop's memory)."""
+    record = editor.describe()
+    getter = getattr(editor.editor, "report", None)
+    report = getter() if callable(getter) else None
+    if report:
+        record["report"] = report
+    return record
 
 
 def bootstrap_info(config: Any) -> dict[str, Any]:

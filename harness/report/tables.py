@@ -48,8 +48,19 @@ def header(key: str, metric: Metric, lang_marks: dict[str, str] | None = None) -
     return title + (f" ({mark})" if mark and metric.key == "clg" else "") + arrow
 
 
+def edit_success_text(value: float | None, attempted: int | None) -> str:
+    """`succeeded/attempted (percent)`, e.g. `5/6 (83.3 %)`; `–` without a value."""
+    if value is None:
+        return "–"
+    if not attempted:
+        return f"{value * 100:.1f} %"
+    return f"{round(value * attempted)}/{attempted} ({value * 100:.1f} %)"
+
+
 def _text(row: Row, key: str, metric: Metric, best: float | None) -> str:
     value = row.values.get(key)
+    if key == "edit_success":  # edit-time success: a count of edits, no interval in the table
+        return edit_success_text(value, row.counts.get(key))
     text = _cell(value, metric)
     if best is not None and value is not None and not row.paper and abs(value - best) < 1e-12:
         text = f"**{text}**"
@@ -78,6 +89,11 @@ def render_markdown(board: Board) -> str:
         "CLG columns are languages; values are accuracies in percent; ±: half-width of the 95 % "
         "bootstrap interval over rows (bounds in leaderboard.csv); ↑: higher is better"
     )
+    if any(key == "edit_success" for key, _ in board.columns):
+        legend += (
+            "; Edit success: edits predicted correctly just after their edit / edits attempted (edit time, "
+            "beside Reliability, which scores the final model)"
+        )
     notes = [""] + _warnings(board) + [legend + ("." if board.mixed else "; our best in bold.")]
     notes += [
         "Each editor's gain over its original model per language, with paired intervals: "

@@ -34,7 +34,8 @@ RECORD_FILE = "train_base.json"
 
 
 TASKS = ("xfever", "xnli")
-TASK_ALIASES = {"fever": "xfever"}  # the name train-base used before the commands agreed on one
+TASK_ALIASES = {"fever": "xfever"}
+RECIPES = ("default", "reference")  # the name train-base used before the commands agreed on one
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,19 @@ class TrainSettings:
     weight_decay: float = setting(0.01, help="AdamW weight decay (Table 4).")
     warmup_steps: int = setting(500, help="Linear warm-up steps, then linear decay to 0 (Table 4).")
     label_smoothing: float = setting(0.1, help="Label smoothing of the cross-entropy (Table 4's eps 0.1).")
+    recipe: str = setting(
+        "default",
+        help="default: CE with --label-smoothing, the head's own dropout. reference: the reference "
+        "code's reading of eps 0.1 (Transformer-Patcher BertBinary): CE minus 0.1 x the prediction's "
+        "entropy (a confidence penalty; --label-smoothing unused) and no dropout before the classifier.",
+        choices=RECIPES,
+    )
+    entropy_weight: float = setting(0.1, help="--recipe reference: weight of the entropy term.")
+    decay_steps: int | None = setting(
+        None,
+        help="Steps from the start at which the linear decay reaches lr 0 [default: the last step]; the "
+        "reference fixes 10,000 (total_num_steps), so a longer run trains its last steps at lr 0.",
+    )
     seed: int = setting(0, help="Seed of the shuffling, dropout and head initialisation.")
     device: str = setting("auto", help=DEVICE_HELP)
     eval_every: int | None = setting(None, help="Optimizer steps between validations [default: each epoch].")
@@ -72,9 +86,11 @@ class TrainSettings:
                 raise UsageError(f"setting {name}: must be >= 1, got {value}")
         if self.lr <= 0 or self.weight_decay < 0 or self.warmup_steps < 0:
             raise ToolkitError("settings lr > 0, weight_decay >= 0 and warmup_steps >= 0 are required")
+        if self.recipe not in RECIPES:
+            raise UsageError(f"--recipe: expected one of {RECIPES}, got {self.recipe!r}")
         if not 0 <= self.label_smoothing < 1:
             raise UsageError(f"setting label_smoothing: must be in [0, 1), got {self.label_smoothing}")
-        for name in ("eval_every", "max_steps"):
+        for name in ("eval_every", "max_steps", "decay_steps"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise UsageError(f"setting {name}: must be >= 1 (or unset), got {value}")
@@ -225,7 +241,8 @@ class _Loop:
         per_epoch = -(-len(train) // s.batch_size)
         total = per_epoch * s.epochs if s.max_steps is None else min(s.max_steps, per_epoch * s.epochs)
         optimizer, scheduler = self._optimizer(total)
-        loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=s.label_smoothing)
+        loss_fn = training_loss(s)
+        head = head_dropouts(self.clf) if s.recipe == "reference" else []
         eval_every = s.eval_every or per_epoch
         initial = self.accuracy(validation)
         best: Evaluation | None = None
@@ -236,6 +253,8 @@ class _Loop:
         bar = progress(total=total, desc="train-base", unit="step", enabled=s.progress)
         for batch in self._batches(train, total):
             self.clf.train()
+            for module in head:  # the reference's classifier has no dropout before it
+                module.eval()
             loss = loss_fn(self.clf(**batch["inputs"]).logits, batch["labels"])
             if not torch.isfinite(loss):
                 bar.close()
@@ -276,7 +295,8 @@ class _Loop:
             {"params": no_decay, "weight_decay": 0.0},
         ]
         optimizer = torch.optim.AdamW(groups, lr=self.settings.lr)
-        scheduler = get_linear_schedule_with_warmup(optimizer, self.settings.warmup_steps, total)
+        decay = self.settings.decay_steps or total
+        scheduler = get_linear_schedule_with_warmup(optimizer, self.settings.warmup_steps, decay)
         return optimizer, scheduler
 
     def _batches(self, train: Sequence[Example], total: int) -> Iterator[dict[str, Any]]:
@@ -311,6 +331,24 @@ class _Loop:
                 predicted = self.clf(**batch["inputs"]).logits.argmax(-1)
                 correct += int((predicted == batch["labels"]).sum())
         return correct / len(rows)
+
+
+def training_loss(settings: TrainSettings) -> Any:
+    """`logits, labels -> loss`: CE with label smoothing (default), or CE minus `entropy_weight` x the
+    entropy of the prediction (reference: its BCE - 0.1 x Bernoulli entropy; equal for a 2-way head)."""
+    import torch
+
+    if settings.recipe != "reference":
+        return torch.nn.CrossEntropyLoss(label_smoothing=settings.label_smoothing)
+    from harness.editors.tpatcher import edit_loss
+
+    return lambda logits, labels: edit_loss(logits, labels, "ce_entropy", settings.entropy_weight)
+
+
+def head_dropouts(model: Any) -> list[Any]:
+    from harness.model.views import head_dropouts as found
+
+    return found(model)
 
 
 def _cpu_copy(state: Mapping[str, Any]) -> dict[str, Any]:

@@ -51,7 +51,8 @@ def test_cli_end_to_end(tmp_path, tiny_model, tiny_xfever, capsys):
 
     assert cli(["leaderboard", *map(str, runs), "--out", str(tmp_path / "board")]) == 0
     md = (tmp_path / "board" / "leaderboard.md").read_text()
-    assert md.splitlines()[0].startswith("| Models/Methods | Patch Num. | Reliability (en) ↑ | MLG ↑ | de ↑")
+    header = "| Models/Methods | Patch Num. | Reliability (en) ↑ | Edit success ↑ | MLG ↑ | de ↑"
+    assert md.splitlines()[0].startswith(header)
     assert "| Original model |" in md and "**" in md
     frame = pd.read_csv(tmp_path / "board" / "leaderboard.csv")
     assert list(frame.model) == ["Original model", "ft", "mpn-all", "tpatcher"]

@@ -162,6 +162,9 @@ def test_reproduce_writes_every_editor_with_paper_rows_and_intervals(reproduced)
     assert record["train_langs"] == ["de", "fr"] and "es (held-out)" in md and "Avg. held-out" in md
     ft = json.loads((reproduced / "runs" / "ft" / "results.json").read_text(encoding="utf-8"))
     assert ft["editor"]["settings"].get("train_langs") is None  # only the MPN editors are restricted
+    # reproduce runs the reference preset by default: its run settings for every editor alike
+    assert record["preset"] == "reference" and ft["editor"]["settings"]["preset"] == "reference"
+    assert ft["dropout"] == "model" and ft["path"] == "full" and ft["config"]["folder_order"] == "random"
     frame = pd.read_csv(reproduced / "leaderboard.csv")
     assert set(frame.source) == {"ours", "paper"} and "reliability_ci_low" in frame.columns
     paper = frame[frame.model == "T-patcher (paper)"].iloc[0]

@@ -191,3 +191,32 @@ def test_diverging_loss_stops_with_a_clear_error_and_writes_nothing(tmp_path, ti
     with pytest.raises(ToolkitError, match="training loss became nan at step"):
         train_classifier(tiny_model, *fever_split, tmp_path / "out", settings)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_reference_recipe_trains_without_head_dropout_and_records_it(
+    tmp_path, tiny_model, fever_split, monkeypatch
+):
+    """--recipe reference: CE - 0.1 entropy, the classifier's own dropout off while training
+    (Transformer-Patcher's BertClassifier has none), recorded in train_base.json."""
+    from transformers import AutoModelForSequenceClassification
+
+    from harness.model.views import head_dropouts
+
+    train, validation = fever_split
+    seen: list[tuple[bool, list[bool]]] = []
+    loader = AutoModelForSequenceClassification.from_pretrained
+
+    def watched(*args, **kwargs):
+        model = loader(*args, **kwargs)
+        model.classifier.register_forward_pre_hook(
+            lambda _m, _a: seen.append((model.training, [d.training for d in head_dropouts(model)]))
+        )
+        return model
+
+    monkeypatch.setattr(AutoModelForSequenceClassification, "from_pretrained", watched)
+    settings = TrainSettings(**{**TINY, "max_steps": 2, "recipe": "reference", "decay_steps": 100})
+    train_classifier(tiny_model, train, validation, tmp_path / "ref", settings)
+    training = [dropouts for mode, dropouts in seen if mode]
+    assert training and all(d == [False] for d in training)
+    record = json.loads((tmp_path / "ref" / RECORD_FILE).read_text(encoding="utf-8"))
+    assert record["settings"]["recipe"] == "reference" and record["settings"]["decay_steps"] == 100
