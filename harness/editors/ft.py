@@ -82,7 +82,7 @@ class FineTune:
     def __call__(self, view: Any, request: EditRequest, memory: Memory) -> EditRecord:
         import torch
 
-        from harness.editors.tpatcher import edit_loss, nearest_cosine
+        from harness.editors.losses import edit_loss, nearest_cosine
 
         s = self.s
         texts = request.texts

@@ -4,7 +4,7 @@ Faithful to docs/protocol.md: key `q_e/||q_e||²`, bias 0, value `u ⊙ a` (u ~ 
 learnable); loss CE + 1.0·L_act + 5·L_mem with margins; the edit repeated 8 times; Adam lr 1e-2,
 weight decay 0.01, gradient clipping 5, at most 2,000 steps; the edit joins the memory afterwards.
 
-Two presets (`preset=fast|reference`, protocol.md "The reference T-Patcher code, as read again"):
+Two presets (`preset=fast|reference`, docs/protocol.md "Reference behaviours and presets"):
 
 - `fast` (default): scalar amplifier, plain cross-entropy, the "stay below -3" term over the top-1000
   memory rows, one memory row per past edit, no learning-rate schedule, and an early stop at the
@@ -31,6 +31,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.editors.base import LAST_FFN, EditorError, EditRecord, EditRequest, Memory
+from harness.editors.losses import (
+    edit_loss,
+    nearest_cosine,
+    no_new_best,
+    pairs_topk_mean,
+    top_memory_activations,
+    topk_mean,
+)
 from harness.editors.options import build_settings
 from harness.editors.presets import preset_options, run_settings_for
 
@@ -94,57 +102,6 @@ class TPatcherSettings:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if self.max_steps < 1 or self.copies < 1 or self.memory_copies < 1 or self.check_every < 1:
             raise ValueError("max_steps, copies, memory_copies and check_every must be >= 1")
-
-
-def topk_mean(values: Any, k: int) -> Any:
-    flat = values.reshape(-1)
-    return flat.topk(min(k, flat.numel())).values.mean()
-
-
-def pairs_topk_mean(row_values: Any, copies: int, k: int) -> Any:
-    """Top-k mean over (row x copy) pairs of values that do not depend on the copy: each row counts
-    `copies` times, so the top k pairs are the top ceil(k / copies) rows (k=1000, 8 copies: 125)."""
-    rows = min(row_values.numel(), -(-k // copies))
-    top = row_values.reshape(-1).topk(rows).values
-    return top.repeat_interleave(copies)[: min(k, rows * copies)].mean()
-
-
-def top_memory_activations(memory: Memory, patch: Any, k: int) -> Any:
-    """The patch's activations, with gradient, on a superset of the `k` memory rows where it fires most.
-
-    Both memory terms are top-k means over (memory row x edit copy) pairs or memory rows. For any
-    edit copy, a pair's value grows with the row's activation, so every pair in the top k lies in
-    one of the k rows of highest activation, and both terms take the same value and gradient on any
-    superset of those rows. `Memory.top_rows` finds such a superset without gradient (an exact int8
-    search on large CPU memories); only those rows are recomputed with gradient, instead of
-    back-propagating through the whole memory (40,000 rows in the reference).
-    """
-    rows = memory.top_rows(patch["key"], k)
-    mem = memory.vectors if rows is None else memory.vectors.index_select(0, rows)
-    return mem @ patch["key"] + patch["bias"]
-
-
-def no_new_best(history: list[float], tol: float, patience: int = 1) -> bool:
-    """The reference's early-stop rule: the best value (improving by more than `tol`) is more than
-    `patience` checks old."""
-    best = 0
-    for i, value in enumerate(history):
-        if value < history[best] - tol:
-            best = i
-    return best < len(history) - patience
-
-
-def edit_loss(logits: Any, labels: Any, kind: str, entropy_weight: float) -> Any:
-    """Cross-entropy, or CE minus `entropy_weight` x the entropy of the predicted distribution (the
-    reference's BCE - 0.1 x Bernoulli entropy; for a 2-way softmax head exactly that)."""
-    import torch.nn.functional as F
-
-    ce = F.cross_entropy(logits, labels)
-    if kind == "ce":
-        return ce
-    logp = logits.log_softmax(-1)
-    entropy = -(logp.exp() * logp).sum(-1).mean()
-    return ce - entropy_weight * entropy
 
 
 class TPatcher:
@@ -359,13 +316,3 @@ class TPatcher:
         if view.dropout == "none":
             return True  # the training forward was already in eval mode
         return bool((view.predict(texts) == request.label).all())
-
-
-def nearest_cosine(vector: Any, rows: Any) -> float | None:
-    """The highest cosine similarity between `vector` and any row of `rows` (None when empty)."""
-    import torch.nn.functional as F
-
-    if not len(rows):
-        return None
-    sims = F.normalize(rows.float(), dim=-1) @ F.normalize(vector.float(), dim=0)
-    return float(sims.max())

@@ -130,7 +130,7 @@ def test_reference_loss_terms_at_init_and_after_steps(tiny_model, suite):
 
 
 def test_pairs_topk_is_top_125_rows_counted_8_times():
-    from harness.editors.tpatcher import pairs_topk_mean
+    from harness.editors.losses import pairs_topk_mean
 
     values = torch.randn(3000, dtype=torch.float64)
     brute = values[:, None].expand(-1, 8).reshape(-1).topk(1000).values.mean()
@@ -153,7 +153,7 @@ def test_vector_amplifier_shape():
 
 
 def test_early_stop_rule_and_schedule(tiny_model, suite):
-    from harness.editors.tpatcher import no_new_best
+    from harness.editors.losses import no_new_best
 
     assert not no_new_best([1.0], 1e-3)
     assert not no_new_best([1.0, 0.5], 1e-3)
@@ -259,7 +259,8 @@ def test_head_dropout_off_keeps_classifier_dropout_in_eval(tiny_model, suite):
 
 
 def test_train_base_reference_loss_is_ce_minus_entropy():
-    from harness.train.base import TrainSettings, training_loss
+    from harness.train.base import TrainSettings
+    from harness.train.loop import training_loss
 
     logits = torch.tensor([[0.3, -1.2], [2.0, 0.5]])
     labels = torch.tensor([1, 0])

@@ -115,7 +115,8 @@ def test_add_reset_restore_keep_rows_and_index_in_step():
 
 
 def test_tpatcher_memory_loss_is_the_same_with_the_int8_search():
-    from harness.editors.tpatcher import TPatcher, top_memory_activations, topk_mean
+    from harness.editors.losses import top_memory_activations, topk_mean
+    from harness.editors.tpatcher import TPatcher
 
     rows = MEMORIES["cls-like"]
     editor = TPatcher(mem_top_k=K)

@@ -10,8 +10,9 @@ import pytest
 from common.errors import ToolkitError
 from harness.data.suite import Example
 from harness.model.tiny import make_tiny_bert
-from harness.train.base import RECORD_FILE, TrainSettings, encode, train_classifier
+from harness.train.base import RECORD_FILE, TrainSettings, train_classifier
 from harness.train.data import load_fever_examples, load_task_data
+from harness.train.loop import encode
 from tests.support import write_hub_folder
 
 TINY = dict(epochs=10, batch_size=16, lr=3e-3, warmup_steps=10, progress=False)
