@@ -12,8 +12,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from common.errors import ToolkitError, UsageError
 from common.dataset_loading import columns
+from common.errors import ToolkitError, UsageError
 from common.identity import dataset_revision
 from harness.data.sampling import disjoint_draw
 from harness.data.suite import EditRow, EvalSuite, Example
