@@ -30,6 +30,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -188,7 +189,8 @@ def main() -> None:
     parser.add_argument("--folders", default="20,1", help="Folder settings: 20 and 1 (lifelong).")
     parser.add_argument("--max-steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--workdir", type=Path, default=Path("paper_workload_work"))
+    default_dir = Path(tempfile.gettempdir()) / "xfever-paper-workload"
+    parser.add_argument("--workdir", type=Path, default=default_dir, help="Folder, model, runs (reused).")
     parser.add_argument("--json-out", type=Path)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
