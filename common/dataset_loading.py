@@ -91,3 +91,16 @@ def split_names(dataset: str | Path, config: str | None, *, revision: str | None
     builder = load_builder(dataset, config, revision=revision)
     files = builder.config.data_files or builder.info.splits or {}
     return [str(split) for split in files]
+
+
+def columns(dataset: Any, *names: str) -> dict[str, list[Any]]:
+    """Columns of a loaded split as Python lists, read through Arrow in one conversion each.
+
+    `dataset["col"]` in `datasets` 4 is a lazy column that formats row by row (a Python call per row
+    and column: 12x slower on the 84k-row train split, issue 15); this reads the Arrow table the
+    split holds (with its indices mapping applied, if it has one) and converts whole columns."""
+    if getattr(dataset, "_indices", None) is not None:
+        table = dataset.with_format("arrow")[:]
+    else:
+        table = dataset.data
+    return {name: table.column(name).to_pylist() for name in names}

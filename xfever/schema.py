@@ -112,8 +112,14 @@ def label_ids(names: list[str]) -> list[int]:
 def label_names_of(dataset: Any) -> list[str]:
     """The `label` column of a loaded split as names: a ClassLabel's names (this layout); the strings
     as they are where `label` is text (layout version 1, or a folder written by another tool)."""
+    from common.dataset_loading import columns
+
     feature = dataset.features[LABEL]
-    values = list(dataset[LABEL])
+    values = columns(dataset, LABEL)[LABEL]  # whole column through Arrow, not row by row
+    names = getattr(feature, "names", None)
+    if names and hasattr(feature, "int2str"):
+        known = range(len(names))
+        return [names[v] if v in known else feature.int2str(int(v)) for v in values]
     if hasattr(feature, "int2str"):
         return [feature.int2str(int(value)) for value in values]
     return [str(value) for value in values]

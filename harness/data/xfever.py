@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from common.dataset_loading import columns
 from common.errors import ToolkitError, UsageError
 from common.identity import dataset_revision
 from harness.data.sampling import disjoint_draw
@@ -69,9 +70,10 @@ def _check_columns(ds: Any, dataset: str, config: str, split: str, needed: tuple
 
 def _examples(ds: Any) -> list[Example]:
     labels = schema.label_names_of(ds)  # the ClassLabel's names (text labels of older folders as they are)
+    cols = columns(ds, schema.ID, schema.CLAIM)  # whole columns through Arrow, not row by row
     return [
         Example(id=str(i), text=(c,), label=lab)
-        for i, c, lab in zip(ds["id"], ds["claim"], labels, strict=True)
+        for i, c, lab in zip(cols[schema.ID], cols[schema.CLAIM], labels, strict=True)
     ]
 
 
@@ -168,21 +170,25 @@ def _load_translations(dataset: str, langs: list[str], revision: str | None) -> 
     for lang in langs:
         ds = load_split(dataset, lang, schema.EDIT_SPLIT, revision)
         _check_columns(ds, dataset, lang, schema.EDIT_SPLIT, (schema.ID, schema.CLAIM))
-        parallel[lang] = dict(zip(map(str, ds[schema.ID]), ds[schema.CLAIM], strict=True))
+        cols = columns(ds, schema.ID, schema.CLAIM)
+        parallel[lang] = dict(zip(map(str, cols[schema.ID]), cols[schema.CLAIM], strict=True))
         if _has_split(dataset, lang, schema.REPHRASE_SPLIT, revision):
             rs = load_split(dataset, lang, schema.REPHRASE_SPLIT, revision)
             by_id: dict[str, list[tuple[int, str]]] = {}
-            for i, k, c in zip(rs[schema.ID], rs[schema.REPHRASE_INDEX], rs[schema.CLAIM], strict=True):
+            rc = columns(rs, schema.ID, schema.REPHRASE_INDEX, schema.CLAIM)
+            for i, k, c in zip(rc[schema.ID], rc[schema.REPHRASE_INDEX], rc[schema.CLAIM], strict=True):
                 by_id.setdefault(str(i), []).append((int(k), c))
             rephrases[lang] = by_id
     return parallel, rephrases
 
 
 def _edit_rows(en_edit: Any, langs: list[str], parallel: dict, par_reph: dict) -> list[EditRow]:
-    reph_col = en_edit[schema.REPHRASES] if schema.REPHRASES in en_edit.column_names else None
+    has_reph = schema.REPHRASES in en_edit.column_names
+    cols = columns(en_edit, schema.ID, schema.CLAIM, *((schema.REPHRASES,) if has_reph else ()))
+    reph_col = cols[schema.REPHRASES] if has_reph else None
     rows = []
     for n, (row_id, claim, label) in enumerate(
-        zip(en_edit["id"], en_edit["claim"], schema.label_names_of(en_edit), strict=True)
+        zip(cols[schema.ID], cols[schema.CLAIM], schema.label_names_of(en_edit), strict=True)
     ):
         row_id = str(row_id)
         rephrases = tuple((r,) for r in (reph_col[n] if reph_col is not None else None) or ())

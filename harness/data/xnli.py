@@ -160,7 +160,9 @@ def _load_pairs(
             f"{where}: missing column(s) {', '.join(missing)} (has {', '.join(ds.column_names)})"
         )
     names = _label_names(ds.features["label"])
-    columns = ds.select_columns(["premise", "hypothesis", "label"]).to_dict()
+    from common.dataset_loading import columns as arrow_columns
+
+    columns = arrow_columns(ds, "premise", "hypothesis", "label")  # through Arrow, not row by row
     labels: list[str | None] = []
     for i, value in enumerate(columns["label"]):
         if value == -1:
@@ -171,7 +173,8 @@ def _load_pairs(
             raise ToolkitError(
                 f"{where}: row {i}: field 'label' {value!r} is not in 0..{len(names) - 1} or -1"
             )
-    ids = list(ds[id_column]) if id_column and id_column in ds.column_names else list(range(len(ds)))
+    has_ids = id_column and id_column in ds.column_names
+    ids = arrow_columns(ds, id_column)[id_column] if has_ids else list(range(len(ds)))
     text = list(zip(columns["premise"], columns["hypothesis"], strict=True))
     return {"id": ids, "text": text, "label": labels}, names
 

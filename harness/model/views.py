@@ -19,6 +19,7 @@ classifier (a linear layer on the pooler output) has none.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ from harness.data.suite import Text
 from harness.model.frozen import FrozenFFN
 from harness.model.loading import LoadedModel
 from harness.model.patch import PatchBank, install_patches, last_layer
+
+log = logging.getLogger(__name__)
 
 DROPOUTS = ("none", "patch", "model")
 ENCODE_DTYPES = ("float32", "bfloat16")
@@ -65,6 +68,12 @@ class ModelView:
         if encode_dtype not in ENCODE_DTYPES:
             raise ValueError(f"encode_dtype must be one of {ENCODE_DTYPES}, got {encode_dtype!r}")
         self.encode_dtype = encode_dtype
+        if encode_dtype == "bfloat16" and self._emulated_bf16(loaded):
+            log.warning(
+                "--encode-dtype bfloat16 on a CPU without AVX-512 BF16 / AMX (%s): bf16 is emulated and "
+                "slower than float32 (7x measured on AVX2, benchmarks/RESULTS.md)",
+                torch.backends.cpu.get_cpu_capability(),
+            )
         self.loaded = loaded
         self.model: nn.Module = loaded.model
         self.tokenizer = loaded.tokenizer
@@ -79,6 +88,11 @@ class ModelView:
         self.patch_dropout_p = float(getattr(cfg, "hidden_dropout_prob", 0.1) or 0.0)
         self.generator = torch.Generator(device="cpu")
         self.model.eval()
+
+    @staticmethod
+    def _emulated_bf16(loaded: LoadedModel) -> bool:
+        device = next(loaded.model.parameters()).device
+        return device.type == "cpu" and "AVX512" not in torch.backends.cpu.get_cpu_capability()
 
     # -- pieces every path shares -------------------------------------------------------------
     def reseed(self, seed: int) -> None:

@@ -60,11 +60,28 @@ class RowLog:
             "bank_start": self.bank_rows,
             "bank": {k: getattr(bank, k)[self.bank_rows : n].detach().cpu().clone() for k in BANK_KEYS},
             "memory_start": self.memory_rows,
-            "memory": added[self.memory_rows :].detach().cpu().clone(),
+            **_runs(added[self.memory_rows :].detach().cpu()),
         }
         self.bank_rows, self.memory_rows = n, int(added.shape[0])
         self.print = _fingerprint(bank.keys, n)
         return out, restart
+
+
+def _runs(rows: Any) -> dict[str, Any]:
+    """Memory rows as runs of identical rows (an edit joins the memory as its 8 identical copies):
+    the distinct rows and how often each repeats, 8x fewer bytes; `_rows_of` gives them back bitwise."""
+    import torch
+
+    if rows.shape[0] == 0:
+        return {"memory": rows.clone(), "memory_repeats": torch.zeros(0, dtype=torch.long)}
+    unique, counts = torch.unique_consecutive(rows, dim=0, return_counts=True)
+    return {"memory": unique.clone(), "memory_repeats": counts}
+
+
+def _rows_of(delta: dict[str, Any]) -> Any:
+    repeats = delta.get("memory_repeats")
+    rows = delta["memory"]
+    return rows if repeats is None else rows.repeat_interleave(repeats, dim=0)
 
 
 def save_rows(path: Path, delta: dict[str, Any]) -> None:
@@ -137,9 +154,10 @@ def load_state(
             parts = {k: [] for k in parts}  # a restarted chain
         for key in BANK_KEYS:
             parts[key].append(delta["bank"][key])
-        parts["memory"].append(delta["memory"])
+        memory_rows = _rows_of(delta)
+        parts["memory"].append(memory_rows)
         log.bank_rows = delta["bank_start"] + int(delta["bank"]["keys"].shape[0])
-        log.memory_rows = delta["memory_start"] + int(delta["memory"].shape[0])
+        log.memory_rows = delta["memory_start"] + int(memory_rows.shape[0])
     ref = bank.keys
     bank.pending = None
     if parts["keys"]:

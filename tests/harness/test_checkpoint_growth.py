@@ -72,7 +72,8 @@ def test_patch_editor_checkpoints_write_only_new_rows(tiny_model, tiny_xfever, t
     for delta in spy.deltas:
         assert delta["bank_start"] == bank_end and delta["memory_start"] == memory_end
         bank_end += int(delta["bank"]["keys"].shape[0])
-        memory_end += int(delta["memory"].shape[0])
+        memory_end += int(delta["memory_repeats"].sum())
+        assert delta["memory"].shape[0] <= delta["memory_repeats"].sum()  # identical copies once
         assert int(delta["bank"]["keys"].shape[0]) <= 1, "one row edited: at most one new patch"
     assert bank_end == results["metrics"]["patch_num"]["value"] > 0
     assert all(changed == {} for changed in spy.changed), "T-Patcher changes no FFN weight"
