@@ -8,7 +8,7 @@ through dropout in every layer; cached [CLS] vectors cannot reproduce that, so t
 dropout as a setting: `none` (eval mode), `patch` (dropout on the patch's input vector only: the
 cached default) and `model` (the reference; full path only). This script runs each editor under each
 setting over several run seeds on the tiny trained model of the harness tests (tests/harness/
-conftest.py: a 128-hidden BERT trained on a tiny XFEVER-shaped folder of the bundled FEVER sample,
+harness.data.tiny: a 128-hidden BERT trained on a tiny XFEVER-shaped folder of the bundled FEVER sample,
 pseudo-translations in de/fr/es) and prints, per metric, mean and standard deviation over seeds per
 setting and the gap `model - patch` (and `model - none`).
 """
@@ -16,7 +16,6 @@ setting and the gap `model - patch` (and `model - none`).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -29,23 +28,14 @@ DROPOUTS = ("model", "patch", "none")
 METRICS = ("reliability", "edit_success", "mlg", "clg_avg", "locality_train", "locality_test", "patch_num")
 
 
-def fixtures():
-    """The harness tests' fixture module (dataset writer, pseudo-translations), loaded by path."""
-    path = Path(__file__).resolve().parents[1] / "tests" / "harness" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("harness_test_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def build_tiny(root: Path) -> tuple[Path, Path]:
     """The tiny XFEVER folder and the tiny trained BERT, exactly as the `tiny_model` fixture makes them."""
+    from harness.data.tiny import train_tiny_model, write_tiny_xfever
     from xfever.data import sample_path
 
-    fx = fixtures()
     rows = [json.loads(line) for line in sample_path().read_text(encoding="utf-8").splitlines()]
-    dataset = fx.write_tiny_xfever(root / "tiny", rows)
-    return dataset, fx.train_tiny_model(dataset, rows, root / "base", root / "trained")
+    dataset = write_tiny_xfever(root / "tiny", rows)
+    return dataset, train_tiny_model(dataset, rows, root / "base", root / "trained")
 
 
 def run_one(

@@ -10,7 +10,7 @@ over seeds of each preset and the difference `reference - fast`: reliability, ed
 CLG average, locality (train / test), mean optimisation steps per edit and seconds per run.
 
 Without `--model` / `--dataset` it builds the tiny trained model and dataset of the harness tests
-(tests/harness/conftest.py); any model and `xfever build` folder works the same (the synthetic
+(harness.data.tiny); any model and `xfever build` folder works the same (the synthetic
 testbed of issue 18 plugs in here). Note that the presets differ in the rows they edit (reference
 drops rows without rephrases), so their reliability is over different rows: the table says how
 many rows each scored.

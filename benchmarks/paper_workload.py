@@ -22,7 +22,6 @@ peak RSS and the RSS growth over the edit loop. The growth with N shows as ratio
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -38,33 +37,22 @@ SIZES = {"train": 84_000, "validation": 1_000, "edit": 10_496, "test": 10_444}
 LANGS = ("de", "fr", "es", "id", "ja")
 
 
-def fixtures():
-    path = Path(__file__).resolve().parents[1] / "tests" / "harness" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("harness_test_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def build(root: Path) -> tuple[Path, Path]:
     """The synthetic folder and the tiny model (reused when already there)."""
+    from harness.data.tiny import write_tiny_xfever
     from harness.model.tiny import make_tiny_bert
     from xfever.data import sample_path
 
     data, model = root / "xfever", root / "model"
     if (data / "README.md").is_file() and (model / "config.json").is_file():
         return data, model
-    fx = fixtures()
-    fx.SPLIT_SIZES = dict(SIZES)
-    for lang in LANGS:  # two more pseudo-languages: the Spanish mapping with a marker word
-        fx.FUNCTION_WORDS.setdefault(lang, {**fx.FUNCTION_WORDS["es"], "the": f"the-{lang}"})
     sample = [json.loads(line) for line in sample_path().read_text(encoding="utf-8").splitlines()]
     rows = []
     for i in range(sum(SIZES.values())):
         base = sample[i % len(sample)]
         rows.append({"id": f"{base['id']}-{i}", "input": f"{base['input']} {i}", "output": base["output"]})
     random.Random(0).shuffle(rows)
-    fx.write_tiny_xfever(data, rows, langs=LANGS, translated_rephrases=False)
+    write_tiny_xfever(data, rows, langs=LANGS, translated_rephrases=False, sizes=dict(SIZES))
     texts = [r["input"] for r in rows[:5000]]
     make_tiny_bert(model, texts, hidden_size=64, intermediate_size=128, max_position_embeddings=64)
     return data, model
