@@ -62,3 +62,14 @@ def quick_config(model: Path, dataset: Path, out: Path, editor: str, **changes):
         out_dir=str(out),
     )
     return EvalConfig(**(settings | changes))
+
+
+def harness_cli(args: list) -> int:
+    """`harness ARGS` in this process; its exit status (0 when it returned)."""
+    from harness.cli import main
+
+    try:
+        main([str(a) for a in args])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0

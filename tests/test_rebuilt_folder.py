@@ -12,19 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from harness.cli import main as harness_main
+from tests.support import harness_cli
 from xfever.cli import main as xfever_main
 
 SIZES_A = {"edit": 6, "train": 12, "validation": 6, "test": 6}
 SIZES_B = {"edit": 8, "train": 16, "validation": 8, "test": 4}
-
-
-def _harness(args: list[str]) -> int:
-    try:
-        harness_main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def _xfever(args: list[str]) -> str:
@@ -68,13 +60,13 @@ def _build(world: dict, name: str, out: Path, *extra: str) -> None:
 def _train_base(world: dict, data: Path, out: Path) -> dict:
     args = ["train-base", "--task", "fever", "--model", str(world["bert"]), "--data", str(data)]
     args += ["--out", str(out), "--epochs", "1", "--batch-size", "8", "--warmup-steps", "0"]
-    assert _harness([*args, "--device", "cpu", "--quiet"]) == 0
+    assert harness_cli([*args, "--device", "cpu", "--quiet"]) == 0
     return json.loads((out / "train_base.json").read_text(encoding="utf-8"))
 
 
 def _eval(model: Path, data: Path, runs: Path, name: str) -> dict:
     args = ["eval", "--model", str(model), "--dataset", str(data), "--out", str(runs / name)]
-    assert _harness([*args, "--editor", "none", "--folders", "1", "--quiet"]) == 0
+    assert harness_cli([*args, "--editor", "none", "--folders", "1", "--quiet"]) == 0
     return json.loads((runs / name / "results.json").read_text(encoding="utf-8"))
 
 

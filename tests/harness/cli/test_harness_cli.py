@@ -10,15 +10,7 @@ import pytest
 
 from common.errors import ToolkitError
 from harness import EvalConfig, evaluate
-from harness.cli import main
-
-
-def cli(args: list[str]) -> int:
-    try:
-        main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+from tests.support import harness_cli
 
 
 def test_cli_end_to_end(tmp_path, tiny_model, tiny_xfever, capsys):
@@ -28,11 +20,11 @@ def test_cli_end_to_end(tmp_path, tiny_model, tiny_xfever, capsys):
     config = tmp_path / "tp.yaml"
     config.write_text("editor_options:\n  max_steps: 40\n  lr: 0.02\nseed: 3\n", encoding="utf-8")
     tp = ["--editor", "tpatcher", "--config", str(config), "--editor-opt", "max_steps=30"]
-    assert cli(["eval", *common, *tp, "--out", str(runs_dir / "tpatcher-f2-s3")]) == 0
+    assert harness_cli(["eval", *common, *tp, "--out", str(runs_dir / "tpatcher-f2-s3")]) == 0
     mpn = ["--editor", "mpn-all", "--editor-opt", "max_steps=30"]
-    assert cli(["eval", *common, *mpn, "--out", str(runs_dir / "mpn-all-f2-s0")]) == 0
+    assert harness_cli(["eval", *common, *mpn, "--out", str(runs_dir / "mpn-all-f2-s0")]) == 0
     ft = ["--editor", "ft", "--editor-opt", "lr=0.01", "--editor-opt", "max_steps=5"]
-    assert cli(["eval", *common, *ft, "--out", str(runs_dir / "ft-f2-s0")]) == 0
+    assert harness_cli(["eval", *common, *ft, "--out", str(runs_dir / "ft-f2-s0")]) == 0
     runs = sorted((tmp_path / "runs").iterdir())
     assert [r.name for r in runs] == ["ft-f2-s0", "mpn-all-f2-s0", "tpatcher-f2-s3"]
     data = json.loads((tmp_path / "runs" / "tpatcher-f2-s3" / "results.json").read_text())
@@ -49,7 +41,7 @@ def test_cli_end_to_end(tmp_path, tiny_model, tiny_xfever, capsys):
     rows = pd.read_parquet(runs[2] / "rows.parquet")
     assert set(rows.model) == {"original", "edited"} and len(list((runs[2] / "folders").glob("*.json"))) == 2
 
-    assert cli(["leaderboard", *map(str, runs), "--out", str(tmp_path / "board")]) == 0
+    assert harness_cli(["leaderboard", *map(str, runs), "--out", str(tmp_path / "board")]) == 0
     md = (tmp_path / "board" / "leaderboard.md").read_text()
     header = "| Models/Methods | Patch Num. | Reliability (en) ↑ | Edit success ↑ | MLG ↑ | de ↑"
     assert md.splitlines()[0].startswith(header)
@@ -71,12 +63,12 @@ def test_cli_user_errors_exit_cleanly(tmp_path, tiny_model, tiny_xfever, capsys)
         str(tmp_path / "run"),
         "--quiet",
     ]
-    assert cli([*base, "--editor", "tpatcherr"]) == 2
+    assert harness_cli([*base, "--editor", "tpatcherr"]) == 2
     err = capsys.readouterr().err
     assert "unknown editor" in err and "Did you mean 'tpatcher'" in err and "Traceback" not in err
-    assert cli([*base, "--label-map", "SUPPORTS=1,REFUTES=5"]) == 2
+    assert harness_cli([*base, "--label-map", "SUPPORTS=1,REFUTES=5"]) == 2
     assert "head has 2 logits" in capsys.readouterr().err
-    assert cli([*base, "--editor-opt", "nonsense=1"]) == 2
+    assert harness_cli([*base, "--editor-opt", "nonsense=1"]) == 2
     assert "unknown option" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # a failed eval leaves no run folder behind
 

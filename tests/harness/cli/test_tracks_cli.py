@@ -10,20 +10,11 @@ import pandas as pd
 import pytest
 
 from common.errors import UsageError
-from harness.cli import main
-from tests.support import nli, write_hub_folder, xnli_config
+from tests.support import harness_cli, nli, write_hub_folder, xnli_config
 from xfever import schema
 
 XF_LANGS = ("de", "fr", "es")
 QUICK = ["--quiet", "--bootstrap-resamples", "300"]
-
-
-def cli(args: list[str]) -> int:
-    try:
-        main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def write_xfever(root: Path, rows: list[dict]) -> Path:
@@ -117,7 +108,7 @@ def trained(tmp_path_factory, bert, xfever_dir) -> Path:
     args = ["train-base", "--task", "fever", "--model", str(bert), "--data", str(xfever_dir)]
     args += ["--out", str(out), "--epochs", "6", "--batch-size", "16", "--lr", "3e-3", "--warmup-steps", "0"]
     args += ["--label-smoothing", "0", "--device", "cpu", "--quiet"]
-    assert cli(args) == 0
+    assert harness_cli(args) == 0
     return out
 
 
@@ -127,7 +118,7 @@ def reproduced(tmp_path_factory, trained, xfever_dir) -> Path:
     args = ["reproduce", "--table", "1", "--model", str(trained), "--dataset", str(xfever_dir)]
     args += ["--out", str(out), "--folders", "2", "--max-edits", "10", "--editor-opt", "max_steps=20", *QUICK]
     args += ["--train-langs", "de,fr"]
-    assert cli(args) == 0
+    assert harness_cli(args) == 0
     return out
 
 
@@ -176,7 +167,7 @@ def test_reproduce_rerun_reuses_finished_runs(reproduced, trained, xfever_dir):
     runs = {e: (reproduced / "runs" / e / "results.json").read_bytes() for e in ("ft", "tpatcher", "mpn")}
     args = ["reproduce", "--table", "1", "--model", str(trained), "--dataset", str(xfever_dir)]
     args += ["--out", str(reproduced), "--folders", "2", "--max-edits", "10", "--editor-opt", "max_steps=20"]
-    assert cli([*args, *QUICK, "--train-langs", "de,fr"]) == 0
+    assert harness_cli([*args, *QUICK, "--train-langs", "de,fr"]) == 0
     for editor, before in runs.items():
         assert (reproduced / "runs" / editor / "results.json").read_bytes() == before, editor
 
@@ -192,7 +183,7 @@ def test_reproduce_pins_revisions_like_every_command(capsys):
     assert (config.model_revision, config.dataset_revision) == ("abc", "v1.0")
     with pytest.raises(UsageError, match="revision"):
         table_config(1, "org/m@v1", "org/x", model_revision="v2")
-    assert cli(["reproduce", "--help"]) == 0
+    assert harness_cli(["reproduce", "--help"]) == 0
     text = capsys.readouterr().out
     assert "--model-revision" in text and "--dataset-revision" in text
 
@@ -212,20 +203,20 @@ def test_every_metric_has_an_interval_around_its_estimate(reproduced):
 def test_compare_two_runs_and_refuse_different_rows(reproduced, tmp_path, trained, xfever_dir, capsys):
     runs = reproduced / "runs"
     out = tmp_path / "cmp"
-    assert cli(["compare", str(runs / "ft"), str(runs / "tpatcher"), "--out", str(out)]) == 0
+    assert harness_cli(["compare", str(runs / "ft"), str(runs / "tpatcher"), "--out", str(out)]) == 0
     report = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     rel = report["metrics"]["reliability"]
     assert rel["delta"] == pytest.approx(rel["b"] - rel["a"]) and 0 < rel["p_value"] <= 1
     assert rel["n_rows"] == 10 and "clg_avg" in report["metrics"]
     assert "| reliability |" in (out / "compare.md").read_text(encoding="utf-8")
     same = tmp_path / "same"
-    assert cli(["compare", str(runs / "mpn"), str(runs / "mpn"), "--out", str(same)]) == 0
+    assert harness_cli(["compare", str(runs / "mpn"), str(runs / "mpn"), "--out", str(same)]) == 0
     assert json.loads((same / "compare.json").read_text())["metrics"]["clg_avg"]["p_value"] == 1.0
     other = tmp_path / "other"
     args = ["eval", "--model", str(trained), "--dataset", str(xfever_dir), "--editor", "none"]
-    assert cli([*args, "--out", str(other / "r"), "--max-edits", "8", *QUICK]) == 0
+    assert harness_cli([*args, "--out", str(other / "r"), "--max-edits", "8", *QUICK]) == 0
     capsys.readouterr()
-    assert cli(["compare", str(runs / "ft"), str(other / "r"), "--out", str(tmp_path / "bad")]) == 1
+    assert harness_cli(["compare", str(runs / "ft"), str(other / "r"), "--out", str(tmp_path / "bad")]) == 1
     assert "different rows" in capsys.readouterr().err
     assert not (tmp_path / "bad" / "compare.json").exists()
 
@@ -234,7 +225,7 @@ def test_held_out_languages_are_marked(trained, xfever_dir, tmp_path):
     args = ["eval", "--model", str(trained), "--dataset", str(xfever_dir)]
     args += ["--editor", "mpn", "--editor-opt", "train_langs=de,fr", "--editor-opt", "max_steps=20"]
     run_args = ["--out", str(tmp_path / "runs" / "mpn-de-fr")]
-    assert cli([*args, "--folders", "2", "--max-edits", "10", *run_args, *QUICK]) == 0
+    assert harness_cli([*args, "--folders", "2", "--max-edits", "10", *run_args, *QUICK]) == 0
     run = tmp_path / "runs" / "mpn-de-fr"
     data = json.loads((run / "results.json").read_text(encoding="utf-8"))
     metrics = data["metrics"]
@@ -243,7 +234,7 @@ def test_held_out_languages_are_marked(trained, xfever_dir, tmp_path):
     )
     assert metrics["clg_avg_heldout"]["value"] == pytest.approx(metrics["clg_es"]["value"])
     assert "clg_avg_heldout" in data["original"] and metrics["clg_avg_seen"]["ci"]
-    assert cli(["leaderboard", str(run), "--out", str(tmp_path / "board")]) == 0
+    assert harness_cli(["leaderboard", str(run), "--out", str(tmp_path / "board")]) == 0
     head = (tmp_path / "board" / "leaderboard.md").read_text(encoding="utf-8").splitlines()[0]
     assert "de (seen)" in head and "fr (seen)" in head and "es (held-out)" in head
     assert "Avg. seen" in head and "Avg. held-out" in head
@@ -251,7 +242,10 @@ def test_held_out_languages_are_marked(trained, xfever_dir, tmp_path):
 
 def test_all_wrong_subset(trained, xfever_dir, tmp_path):
     common = ["--model", str(trained), "--dataset", str(xfever_dir), *QUICK]
-    assert cli(["eval", *common, "--editor", "none", "--out", str(tmp_path / "full"), "--folders", "1"]) == 0
+    assert (
+        harness_cli(["eval", *common, "--editor", "none", "--out", str(tmp_path / "full"), "--folders", "1"])
+        == 0
+    )
     rows = pd.read_parquet(tmp_path / "full" / "rows.parquet")
     orig = rows[
         (rows.model == "original") & rows.metric.isin(["reliability", *(f"clg_{x}" for x in XF_LANGS)])
@@ -259,7 +253,7 @@ def test_all_wrong_subset(trained, xfever_dir, tmp_path):
     expected = sorted(rid for rid, group in orig.groupby("row_id") if not group.correct.any())
     assert 0 < len(expected) < 40
     args = ["eval", *common, "--editor", "tpatcher", "--editor-opt", "max_steps=20", "--subset", "all-wrong"]
-    assert cli([*args, "--out", str(tmp_path / "wrong"), "--folders", "2"]) == 0
+    assert harness_cli([*args, "--out", str(tmp_path / "wrong"), "--folders", "2"]) == 0
     data = json.loads((tmp_path / "wrong" / "results.json").read_text(encoding="utf-8"))
     assert data["dataset"]["subset"] == {
         "name": "all-wrong",
@@ -272,7 +266,10 @@ def test_all_wrong_subset(trained, xfever_dir, tmp_path):
         assert data["original"][key]["value"] == 0.0  # Table 3's original row
     edited = pd.read_parquet(tmp_path / "wrong" / "rows.parquet")
     assert sorted(edited[(edited.model == "edited") & (edited.metric == "reliability")].row_id) == expected
-    assert cli(["leaderboard", str(tmp_path / "wrong"), "--out", str(tmp_path / "b"), "--compare-paper"]) == 0
+    assert (
+        harness_cli(["leaderboard", str(tmp_path / "wrong"), "--out", str(tmp_path / "b"), "--compare-paper"])
+        == 0
+    )
     assert "Table 3" in (tmp_path / "b" / "leaderboard.md").read_text(encoding="utf-8")
 
 
@@ -309,15 +306,19 @@ def test_xnli_track_through_the_cli(tmp_path, bert, xnli_dirs):
         str(xnli),
     ]
     assert (
-        cli([*args, "--out", str(model), "--epochs", "1", "--batch-size", "8", "--lr", "1e-3", "--quiet"])
+        harness_cli(
+            [*args, "--out", str(model), "--epochs", "1", "--batch-size", "8", "--lr", "1e-3", "--quiet"]
+        )
         == 0
     )
     record = json.loads((model / "train_base.json").read_text(encoding="utf-8"))
     assert record["settings"]["max_length"] == 128 and record["n_train"] == 24  # Table 4, XNLI column
     common = ["eval", "--task", "xnli", "--model", str(model), "--dataset", str(xnli)]
     common += ["--editor", "tpatcher", "--editor-opt", "max_steps=10", "--folders", "1", *QUICK]
-    assert cli([*common, "--memory-data", str(mnli), "--out", str(tmp_path / "mnli-memory")]) == 0
-    assert cli([*common, "--memory-data", "locality", "--out", str(tmp_path / "locality-memory")]) == 0
+    assert harness_cli([*common, "--memory-data", str(mnli), "--out", str(tmp_path / "mnli-memory")]) == 0
+    assert (
+        harness_cli([*common, "--memory-data", "locality", "--out", str(tmp_path / "locality-memory")]) == 0
+    )
     data = json.loads((tmp_path / "mnli-memory" / "results.json").read_text(encoding="utf-8"))
     assert data["dataset"]["name"] == "xnli" and data["config"]["max_length"] == 128
     assert data["dataset"]["memory_source"].startswith(f"{mnli}:train (sample of 24")
@@ -326,7 +327,9 @@ def test_xnli_track_through_the_cli(tmp_path, bert, xnli_dirs):
     fallback = json.loads((tmp_path / "locality-memory" / "results.json").read_text(encoding="utf-8"))
     assert fallback["dataset"]["memory_source"].startswith("locality (validation)")
     assert (
-        cli(["leaderboard", str(tmp_path / "mnli-memory"), "--out", str(tmp_path / "b"), "--compare-paper"])
+        harness_cli(
+            ["leaderboard", str(tmp_path / "mnli-memory"), "--out", str(tmp_path / "b"), "--compare-paper"]
+        )
         == 0
     )
     head, _, *body = (tmp_path / "b" / "leaderboard.md").read_text(encoding="utf-8").splitlines()

@@ -10,9 +10,8 @@ import pytest
 
 from common.errors import ToolkitError
 from harness import evaluate
-from harness.cli import main
 from harness.report.leaderboard import collect
-from tests.support import quick_config
+from tests.support import harness_cli, quick_config
 
 # One change each to what a run scores (the `none` editor: no edits, fast).
 VARIANTS = {
@@ -30,14 +29,6 @@ def variants(tmp_path_factory, tiny_model, tiny_xfever):
     for name, (changes, _) in VARIANTS.items():
         evaluate(quick_config(tiny_model, tiny_xfever, root / name, "none", **changes))
     return {name: root / name for name in VARIANTS}
-
-
-def cli(args: list[str]) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_comparable_runs_share_one_table_and_one_original_row(report_runs, report_board, tmp_path):
@@ -81,10 +72,10 @@ def test_original_model_metrics_must_agree_within_a_group(report_runs, tmp_path)
 
 def test_allow_mixed_renders_one_table_marked_as_mixed(report_runs, variants, tmp_path, capsys):
     runs = [report_runs["tpatcher"], variants["one-lang"], variants["fewer-rows"]]
-    assert cli(["leaderboard", *runs, "--out", tmp_path / "refused"]) == 2
+    assert harness_cli(["leaderboard", *runs, "--out", tmp_path / "refused"]) == 2
     assert "languages: de, fr, es in tpatcher, fewer-rows; de in one-lang\n" in capsys.readouterr().err
     assert not (tmp_path / "refused").exists()
-    assert cli(["leaderboard", *runs, "--out", tmp_path / "b", "--allow-mixed"]) == 0
+    assert harness_cli(["leaderboard", *runs, "--out", tmp_path / "b", "--allow-mixed"]) == 0
     md = (tmp_path / "b" / "leaderboard.md").read_text()
     assert md.startswith("| Models/Methods |")  # the table first, its warnings right under it
     banner = "\n> **MIXED TABLE, NOT COMPARABLE ACROSS GROUPS: the runs differ in languages, edit rows.**"

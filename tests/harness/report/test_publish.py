@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
+from tests.support import harness_cli
 
 SECRET = "hf_do_not_print_me_0123456789"
 
@@ -36,14 +36,6 @@ class FakeHub:
         monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
 
 
-def cli(args: list) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
-
-
 @pytest.fixture
 def hub(monkeypatch) -> FakeHub:
     monkeypatch.setenv("HF_TOKEN", SECRET)
@@ -59,10 +51,10 @@ def test_publishes_runs_and_a_leaderboard_in_one_commit(
     (run / "checkpoint" / "state-000-000002.pt").write_bytes(b"x")
     board = report_board["md"].parent
     args = ["publish-results", run, report_runs["mpn"], board, "--repo-id", "me/results", "--private"]
-    assert cli(args) == 2  # stand-in runs are refused unless asked for
+    assert harness_cli(args) == 2  # stand-in runs are refused unless asked for
     out = capsys.readouterr()
     assert "stand-in" in out.err and "--allow-stand-in" in out.err and hub.calls == []
-    assert cli([*args, "--allow-stand-in", "--path-in-repo", "tables/t1"]) == 0
+    assert harness_cli([*args, "--allow-stand-in", "--path-in-repo", "tables/t1"]) == 0
     out = capsys.readouterr()
     assert [name for name, _ in hub.calls] == ["create_repo", "upload_folder"]
     repo, upload = hub.calls[0][1], hub.calls[1][1]
@@ -84,12 +76,14 @@ def test_refuses_without_token_bad_repo_ids_and_unknown_folders(report_runs, mon
     hub = FakeHub(monkeypatch)
     run = report_runs["none"]
     assert (
-        cli(["publish-results", run, "--repo-id", "me/results", "--allow-stand-in"]) == 1
+        harness_cli(["publish-results", run, "--repo-id", "me/results", "--allow-stand-in"]) == 1
     )  # runtime: no token
     assert "no Hugging Face token" in capsys.readouterr().err
     for bad in ("just-a-name", "me/bad name", "me/x..y"):
-        assert cli(["publish-results", run, "--repo-id", bad]) == 2
+        assert harness_cli(["publish-results", run, "--repo-id", bad]) == 2
         assert "expected ORG/NAME" in capsys.readouterr().err
-    assert cli(["publish-results", tmp_path, "--repo-id", "me/results"]) == 1  # runtime: not a run folder
+    assert (
+        harness_cli(["publish-results", tmp_path, "--repo-id", "me/results"]) == 1
+    )  # runtime: not a run folder
     assert "neither a run folder" in capsys.readouterr().err
     assert hub.calls == []
