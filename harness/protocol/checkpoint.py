@@ -158,6 +158,27 @@ class Checkpointer:
         self._finished_rows += len(result.row_ids)
         self._commit(result.index + 1, [], 0.0, None)
 
+    # -- folders finished in any order (executor ray) --------------------------------------------
+    def open_folders(self) -> dict[int, FolderResult]:
+        """Every folder this run finished before (checked to belong to it), by index; starts a
+        checkpoint when there is none. A folder begun but not finished is redone from its start."""
+        meta_path = self.dir / CHECKPOINT_FILE
+        if meta_path.is_file():
+            self._load(meta_path)
+        else:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self._commit(0, [], 0.0, None)
+        names = sorted(self.dir.glob("folder_*.json"))
+        return {int(p.stem.split("_")[1]): self._read_folder(int(p.stem.split("_")[1])) for p in names}
+
+    def folder_saved(self, result: FolderResult, done: set[int]) -> None:
+        """Write a finished folder; the commit point is the unbroken run of finished folders from the
+        first, so the local executor can resume from it too."""
+        done = done | {result.index}
+        prefix = next(i for i in range(len(done) + 1) if i not in done)
+        self.folder_done(result)
+        self._commit(prefix, [], 0.0, None)
+
     def _commit(self, folder: int, steps: list[dict], seconds: float, state: str | None) -> None:
         meta = {"format": CHECKPOINT_FORMAT, "identity": self.identity.to_dict(), "folder": folder}
         meta["state"] = state
