@@ -62,7 +62,8 @@ class Executor:
     def workers(self) -> int:
         return 1
 
-    def share(self, obj: Any) -> Any:
+    def share(self, obj: Any, by_value: Sequence[Any] = ()) -> Any:
+        """`by_value`: modules the workers cannot import (a FILE.py editor), shipped with `obj`."""
         return obj
 
     def run(self, jobs: Sequence[Job], on_done: OnDone, on_failed: OnFailed) -> None:

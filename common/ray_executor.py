@@ -102,7 +102,9 @@ class RayExecutor(Executor):
             return max(1, int(res.get("GPU", 0) // self.gpus))
         return max(1, int(res.get("CPU", 1)))
 
-    def share(self, obj: Any) -> RayHandle:
+    def share(self, obj: Any, by_value: Sequence[Any] = ()) -> RayHandle:
+        for module in by_value:
+            self.ray.cloudpickle.register_pickle_by_value(module)
         return RayHandle(self.ray.put(obj))
 
     def _options(self) -> dict[str, Any]:
@@ -157,7 +159,10 @@ class RayExecutor(Executor):
                     refill(worker)
         except BaseException:  # Ctrl-C or a failing callback: stop what still runs
             for ref in pending:
-                ray.cancel(ref, force=True)
+                try:
+                    ray.cancel(ref, force=refill is None)  # actor tasks cannot be force-cancelled
+                except Exception:  # noqa: BLE001 - best effort: the error being raised matters
+                    pass
             raise
 
     def close(self) -> None:

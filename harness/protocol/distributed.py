@@ -132,7 +132,7 @@ def _evaluate_runs(configs: Sequence[EvalConfig], overwrite: bool, executor: Exe
         for index, chunk in enumerate(started.plan):
             if index in done:
                 continue
-            handle = handle or executor.share(work)
+            handle = handle or executor.share(work, by_value=_user_modules())
             label = f"{config.out_dir} folder {index}"
             jobs.append(
                 Job(label, edit_folder_job, (handle, index, chunk), {"run": n, "index": index}, len(chunk))
@@ -189,6 +189,15 @@ def _evaluate_runs(configs: Sequence[EvalConfig], overwrite: bool, executor: Exe
         shown = "\n  ".join(failures)
         raise RunsFailed(f"{len(failures)} folder(s) failed (the others are written):\n  {shown}", ordered)
     return ordered
+
+
+def _user_modules() -> list[Any]:
+    """FILE.py editors' modules: workers cannot import them by name, so they travel by value."""
+    import sys
+
+    from harness.editors.registry import USER_MODULE_PREFIX
+
+    return [m for name, m in list(sys.modules.items()) if name.startswith(USER_MODULE_PREFIX)]
 
 
 def _finish(run: _Run, status: str, error: str | None, info: dict[str, Any]) -> EvalResult:
