@@ -124,17 +124,15 @@ class RayExecutor(Executor):
         actor = self.ray.remote(_Worker).options(**opts, max_task_retries=self.retries)
         workers = [actor.remote(factory) for _ in range(min(self.workers(), len(jobs)))]
         queue, pending = list(jobs), {}
+
+        def refill(worker: Any) -> None:  # a worker that finished a job takes the next one
+            if queue:
+                job = queue.pop(0)
+                pending[worker.call.remote(str(job.fn), *job.args)] = (job, worker)
+
         try:
-            for worker in workers:  # each worker takes the next job when it finishes one
-                pending[worker.call.remote(str(queue[0].fn), *queue[0].args)] = (queue.pop(0), worker)
-                if not queue:
-                    break
-
-            def refill(worker: Any) -> None:
-                if queue:
-                    job = queue.pop(0)
-                    pending[worker.call.remote(str(job.fn), *job.args)] = (job, worker)
-
+            for worker in workers:
+                refill(worker)
             self._gather(pending, on_done, on_failed, refill)
         finally:
             for worker in workers:
