@@ -147,3 +147,41 @@ def test_stopped_driver_resumes(ray_local, local_run, tiny_model, tiny_xfever, t
     assert result.origin == "resumed" and result.status == "complete"
     assert len(submitted) == 2 and int(written[0][7:10]) not in submitted
     assert_same_run(local_run, out)
+
+
+def test_sweep_submits_every_run_at_once(ray_local, tiny_model, tiny_xfever, tmp_path, monkeypatch) -> None:
+    """`harness sweep --executor ray`: 2 seeds x 2 option values = 4 runs, their 8 folders in one
+    submission; one leaderboard for the one comparable group; rerunning reuses every run."""
+    from click.testing import CliRunner
+
+    from common.ray_executor import RayExecutor
+    from harness.cli import cli
+
+    submissions: list[int] = []
+    real_run = RayExecutor.run
+
+    def count(self, jobs, on_done, on_failed):
+        submissions.append(len(jobs))
+        return real_run(self, jobs, on_done, on_failed)
+
+    monkeypatch.setattr(RayExecutor, "run", count)
+    out = tmp_path / "sweep"
+    args = ["sweep", "--out", str(out), "--model", str(tiny_model), "--dataset", str(tiny_xfever)]
+    args += ["--editors", "tpatcher", "--seeds", "0,1", "--grid", "max_steps=5,10", "--folders", "2"]
+    args += ["--max-edits", "4", "--bootstrap-resamples", "100", "--executor", "ray", "--quiet"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert submissions == [8]
+    runs = sorted(p.name for p in (out / "runs").iterdir())
+    assert runs == sorted(f"tpatcher-s{s}-max_steps={m}" for s in (0, 1) for m in (5, 10))
+    record = json.loads((out / "sweep.json").read_text(encoding="utf-8"))
+    assert [g["group"] for g in record["groups"]] == ["A"] and len(record["groups"][0]["runs"]) == 4
+    assert (out / "leaderboards" / "A" / "leaderboard.md").is_file()
+    for run in runs:
+        data = json.loads((out / "runs" / run / "results.json").read_text(encoding="utf-8"))
+        assert data["status"] == "complete" and data["config"]["editor_options"]["max_steps"] in (5, 10)
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    assert submissions == [8, 0]  # nothing left to run
+    record = json.loads((out / "sweep.json").read_text(encoding="utf-8"))
+    assert {r["origin"] for r in record["runs"]} == {"reused"}
