@@ -122,6 +122,14 @@ def _evaluate_runs(configs: Sequence[EvalConfig], overwrite: bool, executor: Exe
         if isinstance(started, EvalResult):
             results[n] = started
             continue
+        if config.gpus_per_task and str(started.view.device) == "cpu":
+            log.warning(
+                "--gpus-per-task %s: the model is on the CPU (--device %s), so the folders run on the "
+                "workers' CPUs; the driver's --device places the model the workers get (run the driver "
+                "on a GPU node with --device cuda)",
+                config.gpus_per_task,
+                config.device,
+            )
         done = started.checkpoint.open_folders()
         runs[n] = run = _Run(started, done)
         sink = _sink(started.prepared, None, None)
