@@ -45,3 +45,33 @@ def test_bad_grid(data: dict, error: str) -> None:
 def test_bad_grid_flag() -> None:
     with pytest.raises(UsageError, match="expected KEY=V1,V2"):
         parse_grid(["max_steps"])
+
+
+def test_reproduce_on_ray_submits_every_editor_at_once(tmp_path: Path, monkeypatch) -> None:
+    """`harness reproduce --executor ray` hands all the table's runs to one `evaluate_runs` call
+    (the Ray run itself is tested in test_ray_eval.py); the record lists them in table order."""
+    import json
+
+    import harness.protocol.distributed as distributed
+    import harness.report.leaderboard as board
+    from harness import EvalConfig
+    from harness.protocol.reproduce import reproduce
+    from harness.report.results import EvalResult
+
+    calls: list[list[EvalConfig]] = []
+
+    def fake_runs(configs, overwrite=False):
+        calls.append(list(configs))
+        return [EvalResult("complete", {}, {}, {}, {}, {}, {}, "cached", "patch", 0, 2, {}, {}, origin="run")]
+
+    monkeypatch.setattr(distributed, "evaluate_runs", lambda c, overwrite=False: fake_runs(c) * len(c))
+    monkeypatch.setattr(board, "leaderboard", lambda runs, out, **kw: {"md": Path(out) / "leaderboard.md"})
+    base = EvalConfig(model="m", dataset=str(tmp_path), executor="ray")
+    paths = reproduce(1, base, tmp_path / "t1", train_langs=("de",))
+    assert len(calls) == 1
+    assert [c.editor for c in calls[0]] == ["ft", "tpatcher", "mpn", "mpn-all"]
+    assert [Path(c.out_dir).name for c in calls[0]] == ["ft", "tpatcher", "mpn", "mpn-all"]
+    assert calls[0][2].editor_options == {"train_langs": "de"} and calls[0][0].editor_options == {}
+    record = json.loads(paths["record"].read_text(encoding="utf-8"))
+    assert [r["editor"] for r in record["runs"]] == ["ft", "tpatcher", "mpn", "mpn-all"]
+    assert record["config"]["executor"] == "ray"
