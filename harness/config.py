@@ -13,6 +13,7 @@ from typing import Any
 
 from common.device import DEFAULT_THREADS, DEVICE_HELP, THREADS_HELP
 from common.errors import UsageError
+from common.executor import EXECUTORS
 from common.settings import csv_tuple, setting
 from harness.data.xnli import XNLI_ID
 
@@ -147,6 +148,16 @@ class EvalConfig:
     )
     bootstrap_resamples: int = setting(1000, help="Resamples of every metric's 95 % interval.")
     bootstrap_seed: int = setting(0, help="Seed of the bootstrap intervals.")
+    executor: str = setting(
+        "local",
+        help="Where folders run: local (this process) or ray (Ray tasks; extra `dist`).",
+        choices=EXECUTORS,
+    )
+    ray_address: str | None = setting(
+        None, help="Ray cluster: auto, HOST:PORT, or none for a private local Ray (--executor ray)."
+    )
+    gpus_per_task: float = setting(0.0, help="GPUs each Ray task reserves (fractions share a GPU).")
+    retries: int = setting(1, help="Times a failed Ray task is retried before it is reported.")
 
     def __post_init__(self) -> None:
         self._resolve_ids()
@@ -160,6 +171,8 @@ class EvalConfig:
             "--locality-train-size": (self.locality_train_size >= 0, "must be >= 0"),
             "--memory-size": (self.memory_size >= 0, "must be >= 0"),
             "--threads": (self.threads >= 0, "must be >= 0"),
+            "--gpus-per-task": (self.gpus_per_task >= 0, "must be >= 0"),
+            "--retries": (self.retries >= 0, "must be >= 0"),
         }
         for flag, (ok, rule) in checks.items():
             if not ok:
@@ -172,6 +185,8 @@ class EvalConfig:
                 raise UsageError(f"{flag}: expected one of {(AUTO, *allowed)}, got {value!r}")
         if self.encode_dtype not in ENCODE_DTYPES:
             raise UsageError(f"--encode-dtype: expected one of {ENCODE_DTYPES}, got {self.encode_dtype!r}")
+        if self.executor not in EXECUTORS:
+            raise UsageError(f"--executor: expected one of {EXECUTORS}, got {self.executor!r}")
         if self.task not in TASKS:
             raise UsageError(f"--task: expected xfever or xnli, got {self.task!r}")
         if self.subset is not None and self.subset not in SUBSETS:

@@ -31,3 +31,12 @@ def fever_sample() -> Path:
 @pytest.fixture(scope="session")
 def fever_claims(fever_sample: Path) -> list[str]:
     return [json.loads(line)["input"] for line in fever_sample.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """One private Ray for the `ray`-marked tests (2 CPUs, as on CI), shut down when they end."""
+    ray = pytest.importorskip("ray", reason="the `dist` extra (ray) is not installed")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

@@ -16,7 +16,7 @@ from common.errors import ToolkitError
 from common.io import OutputLock, write_bytes_atomic, write_json_atomic
 from common.provenance import Timings, environment, git_sha, package_version, public_location
 from xfever import layout, qa, stats
-from xfever.config import BuildConfig
+from xfever.config import EXECUTION, BuildConfig
 from xfever.schema import (
     BUILD_FILE,
     CARD_FILE,
@@ -26,9 +26,10 @@ from xfever.schema import (
     SCHEMA_VERSION,
     SOURCE_LANG,
 )
-from xfever.shards import LazyTranslator, ShardHook, WorkDir, translate_in_shards
+from xfever.shards import ShardHook, WorkDir
 from xfever.sources import Claim, Source, read_source
 from xfever.split import seeded_split
+from xfever.translation import rephrase_rows, translate_all
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def _build(config: BuildConfig, on_shard: ShardHook | None) -> BuildResult:
         work = WorkDir(config.out)
         resumed = work.open(fingerprint, _settings(config))
         try:
-            translations, engines = _translate_all(config, models, english, work, timings, on_shard)
+            translations, engines, executor = translate_all(config, models, english, work, timings, on_shard)
             with timings.time("qa_and_write"):
                 staging = work.fresh_staging()
                 record = _write_staging(config, fingerprint, english, translations, engines, staging)
@@ -95,6 +96,7 @@ def _build(config: BuildConfig, on_shard: ShardHook | None) -> BuildResult:
             raise
     devices = [engine.get("device", "") for engine in engines.values()]
     run = {"resumed": resumed, "timings_s": timings.seconds, "environment": environment(devices)}
+    run["executor"] = executor
     write_json_atomic(work.staging / BUILD_FILE, {**record, "run": run})
     work.finish(config.out)
     log.info("built %s (%s)", config.out, fingerprint[:12])
@@ -163,63 +165,6 @@ def read_english(config: BuildConfig) -> _English:
     return _English(parts, list(sources.values()), info)
 
 
-def _rephrase_rows(edit: list[Claim]) -> dict[str, list]:
-    rows: dict[str, list] = {"id": [], "rephrase_index": [], "label": [], "claim_en": []}
-    for claim in edit:
-        for index, text in enumerate(claim.rephrases):
-            rows["id"].append(claim.id)
-            rows["rephrase_index"].append(index)
-            rows["label"].append(claim.label)
-            rows["claim_en"].append(text)
-    return rows
-
-
-def _translate_all(config, models, english, work, timings, on_shard) -> tuple[dict, dict]:
-    """lang -> {split: translations}; lang -> engine provenance."""
-    from common.progress import progress
-    from xfever.translate import load_translator
-
-    edit = english.splits[EDIT_SPLIT]
-    texts = {EDIT_SPLIT: [c.claim for c in edit]}
-    if config.translate_rephrases:
-        texts[REPHRASE_SPLIT] = _rephrase_rows(edit)["claim_en"]
-    translations: dict[str, dict[str, list[str]]] = {}
-    engines: dict[str, dict[str, Any]] = {}
-    for lang, (model, token) in models.items():
-        load = lambda lang=lang, model=model, token=token: load_translator(  # noqa: E731
-            lang,
-            model,
-            engine=config.engine,
-            settings=config.decode,
-            target_token=token,
-            cache_dir=config.cache_dir,
-        )
-        lazy = LazyTranslator(work, lang, load)
-        total = sum(len(t) for t in texts.values())
-        with (
-            timings.time(f"translate_{lang}"),
-            progress(total=total, desc=f"translate {lang}", unit="sent", enabled=not config.quiet) as bar,
-        ):
-            translations[lang] = {
-                split: translate_in_shards(
-                    rows,
-                    work=work,
-                    lang=lang,
-                    split=split,
-                    shard_size=config.shard_size,
-                    translator=lazy,
-                    progress=bar,
-                    on_shard=on_shard,
-                )
-                for split, rows in texts.items()
-            }
-        info = lazy.info()
-        if info.get("model_sha256"):  # a local folder: its name and content hash, not a machine path
-            info["model_id"] = public_location(str(info["model_id"]))
-        engines[lang] = {**info, "stand_in": (Path(model) / "STAND_IN.txt").is_file()}
-    return translations, engines
-
-
 def _translated_tables(config, english, translations) -> tuple[dict, dict]:
     """lang -> {split: arrow table}; lang -> {split: QA counts}."""
     edit = english.splits[EDIT_SPLIT]
@@ -231,7 +176,7 @@ def _translated_tables(config, english, translations) -> tuple[dict, dict]:
         }
     }
     if config.translate_rephrases:
-        bases[REPHRASE_SPLIT] = _rephrase_rows(edit)
+        bases[REPHRASE_SPLIT] = rephrase_rows(edit)
     tables: dict[str, dict[str, Any]] = {}
     counts: dict[str, dict[str, dict[str, int]]] = {}
     for lang, splits in translations.items():
@@ -287,7 +232,7 @@ _PATH_SETTINGS = ("train", "dev", "edit_file", "train_file", "validation_file", 
 
 def _settings(config: BuildConfig) -> dict[str, Any]:
     data = config.to_dict()
-    for key in ("out", "quiet", "cache_dir", "overwrite", "threads"):  # threads: the same rows
+    for key in ("out", "quiet", "cache_dir", "overwrite", "threads", *EXECUTION):  # the same rows
         data.pop(key, None)
     return data
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from common.device import DEFAULT_THREADS, THREADS_HELP
 from common.errors import ToolkitError, UsageError
+from common.executor import EXECUTORS
 from common.settings import csv_tuple, setting
 from xfever.schema import DEFAULT_LANGS, SCHEMA_VERSION, SOURCE_LANG
 from xfever.translate.base import DecodeSettings
@@ -42,7 +43,9 @@ def _floats(value: Any) -> tuple[float, ...]:
 
 
 # Settings that do not change a single output byte: left out of the fingerprint.
-_NOT_FINGERPRINTED = frozenset({"out", "quiet", "cache_dir", "threads"})  # threads: same rows
+# Where the units ran (executor, cluster, retries) changes no byte either.
+EXECUTION = ("executor", "ray_address", "gpus_per_task", "retries")
+_NOT_FINGERPRINTED = frozenset({"out", "quiet", "cache_dir", "threads", *EXECUTION})  # threads: same rows
 _LANG_RE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -99,6 +102,16 @@ class BuildConfig:
     threads: int = setting(
         DEFAULT_THREADS, help="CPU threads of torch and CTranslate2 (0: one per core). " + THREADS_HELP
     )
+    executor: str = setting(
+        "local",
+        help="Where translation runs: local, or ray ((language x shard) units on Ray workers; extra `dist`).",
+        choices=EXECUTORS,
+    )
+    ray_address: str | None = setting(
+        None, help="Ray cluster: auto, HOST:PORT, or none for a private local Ray (--executor ray)."
+    )
+    gpus_per_task: float = setting(0.0, help="GPUs each Ray translation worker reserves.")
+    retries: int = setting(1, help="Times a failed Ray translation unit is retried before it is reported.")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(self.out))
@@ -122,6 +135,10 @@ class BuildConfig:
             raise UsageError(
                 f"setting 'ratios': need three positive numbers summing to at most 1, got {self.ratios}"
             )
+        if self.executor not in EXECUTORS:
+            raise UsageError(f"--executor: expected one of {EXECUTORS}, got {self.executor!r}")
+        if self.retries < 0 or self.gpus_per_task < 0:
+            raise UsageError("--retries and --gpus-per-task: must be >= 0")
         if self.shard_size < 1:
             raise ToolkitError(f"shard size must be at least 1, got {self.shard_size}")
         check_langs(self.langs)

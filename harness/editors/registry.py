@@ -24,6 +24,7 @@ BUILTINS: dict[str, tuple[str, dict[str, Any]]] = {
     "ft-mpn": ("harness.editors.ft:FineTune", {"multilingual": "one"}),
 }
 SAMPLER_OPTIONS = ("multilingual", "train_langs")
+USER_MODULE_PREFIX = "harness_user_editor_"  # FILE.py editors' modules (shipped by value to Ray workers)
 
 
 def import_object(spec: str) -> Any:
@@ -35,7 +36,7 @@ def import_object(spec: str) -> Any:
         path = Path(target)
         if not path.is_file():
             raise UsageError(f"--editor {spec!r}: file {path} not found")
-        module_name = f"harness_user_editor_{abs(hash(str(path.resolve())))}"
+        module_name = f"{USER_MODULE_PREFIX}{abs(hash(str(path.resolve())))}"
         loader = importlib.util.spec_from_file_location(module_name, path)
         if loader is None or loader.loader is None:
             raise UsageError(f"--editor {spec!r}: cannot import {path}")

@@ -209,18 +209,54 @@ class Checkpointer:
 
     def folder_done(self, result: FolderResult) -> None:
         self._log.flush()
-        rows = {f.name: getattr(result.rows, f.name) for f in fields(RowRecords)}
-        body = {"index": result.index, "row_ids": result.row_ids, "patches": result.patches}
-        body |= {"steps": result.steps, "seconds": result.seconds, "rows": rows}
-        path = self.dir / f"folder_{result.index:03d}.json"
-        _write_json(path, body)
-        self.bytes_written += path.stat().st_size
+        self._write_folder(result)
         self._finished_rows += len(result.row_ids)
         dropped, self._row_files, self._chain = self._row_files, [], 0
         self._commit(result.index + 1, 0, 0.0, None)
         for name in dropped:
             (self.dir / name).unlink(missing_ok=True)
         self._rows.reset()
+
+    # -- folders finished in any order (executor ray) --------------------------------------------
+    def open_folders(self) -> dict[int, FolderResult]:
+        """Every folder this run finished before (checked to belong to it), by index; starts a
+        checkpoint when there is none. A folder begun but not finished is redone from its start."""
+        resume = self.open()
+        if resume is not None and self.position[1]:  # its steps and row deltas are dropped
+            self._log.close()
+            lines = self.steps_path.read_text(encoding="utf-8").splitlines(keepends=True)
+            write_text_atomic(self.steps_path, "".join(lines[: self._finished_rows]))
+            self._log = self.steps_path.open("a", encoding="utf-8")
+            dropped, self._row_files, self._chain = self._row_files, [], 0
+            self._commit(self.position[0], 0, 0.0, None)
+            for name in dropped:
+                (self.dir / name).unlink(missing_ok=True)
+        indices = sorted(int(p.stem.split("_")[1]) for p in self.dir.glob("folder_*.json"))
+        return {i: self._read_folder(i) for i in indices}
+
+    def folder_saved(self, result: FolderResult, done: set[int]) -> None:
+        """Write a finished folder, in any order. The commit point moves over the unbroken run of
+        finished folders from the first, whose steps join steps.jsonl in folder order, so the local
+        executor can resume from it too."""
+        self._write_folder(result)
+        done = done | {result.index}
+        start = prefix = self.position[0]
+        while prefix in done:
+            prefix += 1
+        for index in range(start, prefix):
+            folder = result if index == result.index else self._read_folder(index)
+            self._log.write("".join(_line(step) for step in folder.steps))
+            self._finished_rows += len(folder.row_ids)
+        if prefix != start:
+            self._commit(prefix, 0, 0.0, None)
+
+    def _write_folder(self, result: FolderResult) -> None:
+        rows = {f.name: getattr(result.rows, f.name) for f in fields(RowRecords)}
+        body = {"index": result.index, "row_ids": result.row_ids, "patches": result.patches}
+        body |= {"steps": result.steps, "seconds": result.seconds, "rows": rows}
+        path = self.dir / f"folder_{result.index:03d}.json"
+        _write_json(path, body)
+        self.bytes_written += path.stat().st_size
 
     def _commit(self, folder: int, rows: int, seconds: float, state: str | None) -> None:
         meta = {"format": CHECKPOINT_FORMAT, "identity": self.identity.to_dict(), "folder": folder}

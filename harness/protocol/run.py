@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from common.errors import UsageError
 from common.io import OutputLock
 from common.provenance import provenance
 from harness.config import EvalConfig
@@ -56,6 +57,12 @@ def evaluate(config: EvalConfig, *, overwrite: bool = False) -> EvalResult:
 
     A run folder that already holds this run complete is not redone: its result is read back
     (`result.origin == "reused"`); one with a checkpoint of this run resumes from it."""
+    if config.executor != "local":  # folders as jobs of Ray (harness.protocol.distributed)
+        from harness.protocol.distributed import evaluate_runs
+
+        if not config.out_dir:
+            raise UsageError(f"--executor {config.executor}: needs a run folder (--out)")
+        return evaluate_runs([config], overwrite=overwrite)[0]
     if not config.out_dir:
         return _run(config, None, overwrite)
     run_dir = Path(config.out_dir)
@@ -69,14 +76,43 @@ def evaluate(config: EvalConfig, *, overwrite: bool = False) -> EvalResult:
             raise
 
 
+@dataclass
+class Started:
+    """A run after its one-time phases (load, encoding, original model), ready for its folders."""
+
+    prepared: Prepared
+    run_dir: Path | None
+    state: str  # fresh | resume
+    view: Any
+    memory: Memory
+    original: RowRecords
+    plan: list[list[EditRow]]
+    writer: RunWriter | None
+    checkpoint: Any  # harness.protocol.checkpoint.Checkpointer, with a run folder
+    timings: dict[str, float]
+
+
 def _run(config: EvalConfig, run_dir: Path | None, overwrite: bool) -> EvalResult:
     from common.device import torch_threads
 
     with torch_threads(config.threads):  # --threads: restored when the run ends
-        return _run_phases(config, run_dir, overwrite)
+        started = start(config, run_dir, overwrite)
+        if isinstance(started, EvalResult):
+            return started
+        clock = time.perf_counter()
+        sink = _sink(started.prepared, started.writer, started.checkpoint)
+        try:
+            folders = run_folders(started.view, started.prepared.editor, started.memory, started.plan, sink)
+        except ProtocolError as exc:
+            started.timings["editing"] = time.perf_counter() - clock
+            finish(started, exc.finished, "failed", str(exc))
+            raise
+        started.timings["editing"] = time.perf_counter() - clock
+        return finish(started, folders, "complete", None)
 
 
-def _run_phases(config: EvalConfig, run_dir: Path | None, overwrite: bool) -> EvalResult:
+def start(config: EvalConfig, run_dir: Path | None, overwrite: bool) -> Started | EvalResult:
+    """The phases before the folders; a run folder holding this run complete gives its result."""
     timings: dict[str, float] = {}
     with _timed(timings, "load"):
         prepared = prepare(config)
@@ -112,26 +148,35 @@ def _run_phases(config: EvalConfig, run_dir: Path | None, overwrite: bool) -> Ev
         from harness.protocol.checkpoint import Checkpointer
 
         checkpoint = Checkpointer(run_dir, prepared.identity, config.checkpoint_every)
-    status, error, folders = "complete", None, []
-    clock = time.perf_counter()
-    try:
-        folders = run_folders(view, prepared.editor, memory, plan, _sink(prepared, writer, checkpoint))
-    except ProtocolError as exc:
-        status, error, folders = "failed", str(exc), exc.finished
-        raise_after = exc
-    else:
-        raise_after = None
-    finally:
-        timings["editing"] = time.perf_counter() - clock
-    encoding = getattr(view, "encoding", None)
-    result = assemble(prepared, original, folders, len(plan), timings, status, error, encoding)
-    if writer is not None:
-        writer.result(result)
+    return Started(prepared, run_dir, state, view, memory, original, plan, writer, checkpoint, timings)
+
+
+def finish(
+    started: Started,
+    folders: list[FolderResult],
+    status: str,
+    error: str | None,
+    executor: dict[str, Any] | None = None,
+) -> EvalResult:
+    """Pool the finished folders (in folder order) into the result; write it to the run folder."""
+    folders = sorted(folders, key=lambda f: f.index)
+    encoding = getattr(started.view, "encoding", None)
+    result = assemble(
+        started.prepared,
+        started.original,
+        folders,
+        len(started.plan),
+        started.timings,
+        status,
+        error,
+        encoding,
+    )
+    result.provenance["executor"] = executor or {"name": "local", "workers": 1}
+    if started.writer is not None:
+        started.writer.result(result)
         if status == "complete":
-            checkpoint.finish()  # results.json marks the run written: the checkpoint has served
-    if raise_after is not None:
-        raise raise_after
-    return replace(result, origin="resumed" if state == "resume" else "run")
+            started.checkpoint.finish()  # results.json marks the run written: the checkpoint has served
+    return replace(result, origin="resumed" if started.state == "resume" else "run")
 
 
 def prepare(config: EvalConfig) -> Prepared:

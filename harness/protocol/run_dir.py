@@ -20,7 +20,9 @@ from common.errors import ToolkitError, UsageError
 from common.io import read_json
 
 # Settings that do not change a run's results: a resume may change them.
+# Where the folders ran changes no result either: a run begun locally may resume on Ray.
 VOLATILE = ("progress", "out_dir", "checkpoint_every", "cache_dir", "threads")
+VOLATILE += ("executor", "ray_address", "gpus_per_task", "retries")
 
 
 class ResumeError(UsageError):
