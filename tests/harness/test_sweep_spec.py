@@ -71,7 +71,8 @@ def test_reproduce_on_ray_submits_every_editor_at_once(tmp_path: Path, monkeypat
     assert len(calls) == 1
     assert [c.editor for c in calls[0]] == ["ft", "tpatcher", "mpn", "mpn-all"]
     assert [Path(c.out_dir).name for c in calls[0]] == ["ft", "tpatcher", "mpn", "mpn-all"]
-    assert calls[0][2].editor_options == {"train_langs": "de"} and calls[0][0].editor_options == {}
+    assert calls[0][2].editor_options == {"train_langs": "de", "preset": "reference"}  # reproduce's default
+    assert calls[0][0].editor_options == {"preset": "reference"}
     record = json.loads(paths["record"].read_text(encoding="utf-8"))
     assert [r["editor"] for r in record["runs"]] == ["ft", "tpatcher", "mpn", "mpn-all"]
     assert record["config"]["executor"] == "ray"
