@@ -19,9 +19,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from harness.cli import demo, evaluate, report, reproduce, train
+    from harness.cli import demo, evaluate, report, reproduce, testbed, train
 
-    for module in (evaluate, report, train, reproduce, demo):
+    for module in (evaluate, report, train, reproduce, demo, testbed):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -50,7 +50,7 @@ class TestbedSettings:
     ratios: tuple[float, float, float] = (0.8, 0.08, 0.12)
     lexicon_seed: int = 0
     pretrain: PretrainSettings = field(default_factory=PretrainSettings)
-    epochs: int = 12
+    epochs: int = 5
     batch_size: int = 32
     lr: float = 1e-3
     warmup_steps: int = 30

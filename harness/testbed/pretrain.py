@@ -47,7 +47,7 @@ class PretrainSettings:
     # WordPiece pieces beyond the alphabet (every character of the text): few enough that names are
     # split into pieces (a surname's ending is a piece of its own), as in mBERT's vocabulary
     vocab_size: int = 1200
-    steps: int = 400
+    steps: int = 300
     batch_size: int = 64
     lr: float = 2e-3
     mask_prob: float = 0.15
