@@ -41,6 +41,8 @@ RECORD_FILE = "testbed.json"
 class TestbedSettings:
     """What decides a testbed; `seed` drives every random choice (facts, split, models)."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     seed: int = 0
     langs: tuple[str, ...] = LANGS
     people: int = 900  # synthetic people in train/validation/edit: two claims each
@@ -59,6 +61,8 @@ class TestbedSettings:
 @dataclass(frozen=True)
 class Testbed:
     """Where the testbed lies: the XFEVER folder, the fine-tuned model, and the record of both."""
+
+    __test__ = False
 
     out: Path
     dataset: Path
