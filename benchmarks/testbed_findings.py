@@ -39,7 +39,12 @@ def main() -> None:
         testbed = build_testbed(root, TestbedSettings(seed=seed), overwrite=True)
         built = time.perf_counter() - clock
         runs = run_editors(
-            testbed.model, testbed.dataset, root / "runs", seed=seed, max_edits=args.max_edits, folders=args.folders
+            testbed.model,
+            testbed.dataset,
+            root / "runs",
+            seed=seed,
+            max_edits=args.max_edits,
+            folders=args.folders,
         )
         result = findings(runs, CLOSE, FAR)
         seconds = {"build": round(built, 1), "eval": round(time.perf_counter() - clock - built, 1)}

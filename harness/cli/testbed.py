@@ -18,7 +18,9 @@ def testbed_command(out: str, seed: int, people: int, overwrite: bool) -> None:
     record = testbed.record
     click.echo(f"testbed ({LABEL}) in {record['timings_s']['total']:.1f}s:")
     click.echo(f"  dataset {testbed.dataset}  ({record['build']['en']})")
-    click.echo(f"  model   {testbed.model}  (validation accuracy {record['train_base']['validation_accuracy']:.4f})")
+    click.echo(
+        f"  model   {testbed.model}  (validation accuracy {record['train_base']['validation_accuracy']:.4f})"
+    )
     click.echo(
         f"next: harness eval --model {testbed.model} --dataset {testbed.dataset} --editor mpn-all "
         f"--out {testbed.out}/runs/mpn-all"

@@ -160,7 +160,9 @@ def train_model(dataset: Path, out: Path, s: TestbedSettings) -> tuple[Path, Pat
     return pretrained, model, {"pretrain": mlm, "train_base": fit, "train_settings": asdict(settings)}
 
 
-def build_testbed(out: str | Path, settings: TestbedSettings | None = None, *, overwrite: bool = False) -> Testbed:
+def build_testbed(
+    out: str | Path, settings: TestbedSettings | None = None, *, overwrite: bool = False
+) -> Testbed:
     """Build the testbed into `out` (absent or empty unless `overwrite`); return its paths and record."""
     import shutil
 

@@ -89,11 +89,18 @@ def findings(runs: dict[str, Path], close: Sequence[str], far: Sequence[str]) ->
                 f"reliability_{editor}",
                 f"{editor} reliability >= {RELIABILITY_FLOOR:.0%}",
                 value - RELIABILITY_FLOOR,
-                {"reliability": value, "edit_success": metric[editor].get("edit_success", {}).get("value", 0.0)},
+                {
+                    "reliability": value,
+                    "edit_success": metric[editor].get("edit_success", {}).get("value", 0.0),
+                },
             )
         )
     clg = {"original": original["clg_avg"]["value"]} | {e: metric[e]["clg_avg"]["value"] for e in EDITORS}
-    for better, worse, strict in (("mpn-all", "mpn", True), ("mpn", "tpatcher", True), ("tpatcher", "original", False)):
+    for better, worse, strict in (
+        ("mpn-all", "mpn", True),
+        ("mpn", "tpatcher", True),
+        ("tpatcher", "original", False),
+    ):
         margin = clg[better] - clg[worse]
         out.append(
             Finding(
@@ -126,7 +133,9 @@ def findings(runs: dict[str, Path], close: Sequence[str], far: Sequence[str]) ->
     )
     loc = {e: metric[e]["locality_train"]["value"] for e in ("ft", "tpatcher")}
     out.append(
-        Finding("ft_locality_below_tpatcher", "FT locality-train < T-Patcher's", loc["tpatcher"] - loc["ft"], loc)
+        Finding(
+            "ft_locality_below_tpatcher", "FT locality-train < T-Patcher's", loc["tpatcher"] - loc["ft"], loc
+        )
     )
     return out
 

@@ -40,7 +40,9 @@ def test_everything_written_says_synthetic_languages_tiny_model(small_testbed: P
     assert "Synthetic languages, not translations" in (dataset / "README.md").read_text(encoding="utf-8")
     model = json.loads((small_testbed / record["model"] / "train_base.json").read_text(encoding="utf-8"))
     assert LABEL in model["data"]["note"]
-    pretrain = json.loads((small_testbed / record["pretrained"] / "pretrain.json").read_text(encoding="utf-8"))
+    pretrain = json.loads(
+        (small_testbed / record["pretrained"] / "pretrain.json").read_text(encoding="utf-8")
+    )
     assert LABEL in pretrain["kind"]
     assert pretrain["mlm_loss_last20"] < pretrain["mlm_loss_first"]  # the MLM pretraining learnt something
 

@@ -90,7 +90,9 @@ class FileEngine:
         from xfever.translate.base import EngineInfo
 
         self.table = json.loads(Path(model).read_text(encoding="utf-8"))
-        self.info = EngineInfo("tests.translate.test_lexicon:FileEngine", "1", Path(model).name, None, None, "cpu", "n/a")
+        self.info = EngineInfo(
+            "tests.translate.test_lexicon:FileEngine", "1", Path(model).name, None, None, "cpu", "n/a"
+        )
 
     def translate(self, texts):
         return [self.table.get(text, text.upper()) for text in texts]
@@ -104,7 +106,9 @@ def test_engine_module_class_plugs_in_a_users_engine(tmp_path: Path, fever_sampl
     edit.write_text(json.dumps(first) + "\n", encoding="utf-8")
     out = tmp_path / "x"
     args = ["build", "--engine", "tests.translate.test_lexicon:FileEngine", "--langs", "de"]
-    result = CliRunner().invoke(main, [*args, "--edit-file", str(edit), "--model", f"de={table}", "--out", str(out)])
+    result = CliRunner().invoke(
+        main, [*args, "--edit-file", str(edit), "--model", f"de={table}", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     import pyarrow.parquet as pq
 
@@ -115,7 +119,9 @@ def test_engine_module_class_plugs_in_a_users_engine(tmp_path: Path, fever_sampl
     assert record["engines"]["de"]["synthetic"] is False
     # the file's content is part of the build's identity: another table, another fingerprint
     table.write_text(json.dumps({first["input"]: "Anders ."}), encoding="utf-8")
-    again = CliRunner().invoke(main, [*args, "--edit-file", str(edit), "--model", f"de={table}", "--out", str(out)])
+    again = CliRunner().invoke(
+        main, [*args, "--edit-file", str(edit), "--model", f"de={table}", "--out", str(out)]
+    )
     assert again.exit_code == 1 and "different build" in again.output
 
 
@@ -128,6 +134,16 @@ def test_engine_module_class_plugs_in_a_users_engine(tmp_path: Path, fever_sampl
     ],
 )
 def test_bad_engine_is_one_clear_error(tmp_path: Path, fever_sample: Path, engine: str, message: str) -> None:
-    args = ["build", "--engine", engine, "--langs", "de", "--train", str(fever_sample), "--out", str(tmp_path / "x")]
+    args = [
+        "build",
+        "--engine",
+        engine,
+        "--langs",
+        "de",
+        "--train",
+        str(fever_sample),
+        "--out",
+        str(tmp_path / "x"),
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2 and message in result.output, result.output

@@ -44,7 +44,9 @@ def engine_class(engine: str) -> Any:
     try:
         module = import_module(module_name)
     except ImportError as err:
-        raise UsageError(f"setting 'engine': cannot import module '{module_name}' of '{engine}': {err}") from None
+        raise UsageError(
+            f"setting 'engine': cannot import module '{module_name}' of '{engine}': {err}"
+        ) from None
     target: Any = module
     for part in class_name.split("."):
         target = getattr(target, part, None)

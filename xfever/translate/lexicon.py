@@ -72,12 +72,17 @@ def _han_pool() -> tuple[str, ...]:
     import hanzidentifier
 
     pool = [chr(c) for c in range(0x4E00, 0x9FA6)]
-    kept = [ch for ch in pool if hanzidentifier.identify(ch) in (hanzidentifier.SIMPLIFIED, hanzidentifier.BOTH)]
+    kept = [
+        ch for ch in pool if hanzidentifier.identify(ch) in (hanzidentifier.SIMPLIFIED, hanzidentifier.BOTH)
+    ]
     return tuple(kept)
 
 
 def _pick(digest: bytes, alphabet: Any, count: int, offset: int = 2) -> list[str]:
-    return [alphabet[int.from_bytes(digest[offset + 2 * i : offset + 2 * i + 2], "big") % len(alphabet)] for i in range(count)]
+    return [
+        alphabet[int.from_bytes(digest[offset + 2 * i : offset + 2 * i + 2], "big") % len(alphabet)]
+        for i in range(count)
+    ]
 
 
 def invented_word(seed: str, lang: str, word: str) -> str:
@@ -158,7 +163,9 @@ class LexiconTranslator:
         target_token: str | None = None,
     ) -> None:
         if target_token:
-            raise ToolkitError(f"language '{lang}': the lexicon engine takes no target token, got {target_token!r}")
+            raise ToolkitError(
+                f"language '{lang}': the lexicon engine takes no target token, got {target_token!r}"
+            )
         self.lang, self.seed, self.kind = lang, check_seed(lang, model), kind_of(lang)
         script = FAR_SCRIPTS.get(lang, "latin")
         self.info = EngineInfo(
