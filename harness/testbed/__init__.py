@@ -52,9 +52,9 @@ class TestbedSettings:
     ratios: tuple[float, float, float] = (0.8, 0.08, 0.12)
     lexicon_seed: int = 0
     pretrain: PretrainSettings = field(default_factory=PretrainSettings)
-    epochs: int = 5
+    epochs: int = 4
     batch_size: int = 32
-    lr: float = 1e-3
+    lr: float = 5e-4
     warmup_steps: int = 30
 
 
