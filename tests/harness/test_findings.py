@@ -19,7 +19,7 @@ from harness.testbed.findings import findings, run_editors, table
 
 pytestmark = pytest.mark.slow
 
-MAX_EDITS = 60
+MAX_EDITS = 30
 
 
 @pytest.fixture(scope="session")
