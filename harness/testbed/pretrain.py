@@ -30,7 +30,6 @@ from typing import Any
 
 from common.errors import ToolkitError
 
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 PRETRAIN_FILE = "pretrain.json"
 _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
@@ -46,9 +45,7 @@ class PretrainSettings:
     heads: int = 4
     intermediate_size: int = 512
     max_length: int = 32
-    # WordPiece pieces beyond the alphabet (every character of the text): few enough that names are
-    # split into pieces (a surname's ending is a piece of its own), as in mBERT's vocabulary
-    vocab_size: int = 1200
+    vocab_size: int = 1200  # whole words in the vocabulary beyond the characters of the text
     steps: int = 150
     batch_size: int = 64
     lr: float = 2e-3
@@ -61,23 +58,19 @@ class PretrainSettings:
 
 
 def train_tokenizer(texts: Sequence[str], out: Path, s: PretrainSettings) -> Any:
-    """A lower-cased WordPiece tokenizer trained on `texts`, saved as a BertTokenizerFast in `out`."""
-    from tokenizers import BertWordPieceTokenizer
+    """A lower-cased WordPiece tokenizer whose vocabulary is learnt from `texts`, saved in `out`.
+
+    The vocabulary is every character (alone and as a `##` continuation) plus the `vocab_size` most
+    frequent words (harness.model.tiny.build_wordpiece_vocab), so a rarer word (a name) is split into
+    pieces. Not the `tokenizers` WordPiece trainer: its vocabulary changed from run to run on the
+    same text (measured: 654 lines of diff), and the testbed must be a function of its seed.
+    """
     from transformers import BertTokenizer
 
-    alphabet = {ch for text in texts for ch in text.lower()}
-    wordpiece = BertWordPieceTokenizer(lowercase=True, handle_chinese_chars=True)
-    wordpiece.train_from_iterator(
-        list(texts),
-        vocab_size=s.vocab_size + 2 * len(alphabet),
-        min_frequency=2,
-        special_tokens=SPECIAL_TOKENS,
-        limit_alphabet=2 * len(alphabet) + 10,
-        show_progress=False,
-    )
+    from harness.model.tiny import build_wordpiece_vocab
+
+    vocab = build_wordpiece_vocab(texts, max_words=s.vocab_size)
     out.mkdir(parents=True, exist_ok=True)
-    wordpiece.save_model(str(out))
-    vocab = (out / "vocab.txt").read_text(encoding="utf-8").splitlines()
     tokenizer = BertTokenizer(
         vocab={token: i for i, token in enumerate(vocab)},
         do_lower_case=True,
