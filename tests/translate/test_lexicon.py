@@ -81,6 +81,8 @@ def test_build_with_lexicon_engine_end_to_end(tmp_path: Path, fever_sample: Path
     card = (out / "README.md").read_text(encoding="utf-8")
     assert "Synthetic languages, not translations" in card
     assert CliRunner().invoke(main, ["validate", str(out)]).exit_code == 0
+    refused = CliRunner().invoke(main, ["publish", str(out), "--repo-id", "org/xfever-test"])
+    assert refused.exit_code == 2 and "synthetic" in refused.output  # refused before any Hub call
 
 
 class FileEngine:
