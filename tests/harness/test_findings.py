@@ -1,13 +1,14 @@
 """The MPN paper's findings as a regression test, on the testbed (synthetic languages, tiny model).
 
 Each editor runs at its default settings (no step caps) through the real `harness eval` path; the
-findings and their margins come from harness.testbed.findings (the benchmark
-benchmarks/testbed_findings.py reports the same margins over seeds and thread counts).
+findings and their margins come from harness.testbed.findings (benchmarks/testbed_findings.py
+reports the same margins over seeds and thread counts; benchmarks/TESTBED.md has the numbers).
 
-Opt in with `-m slow`: on the current testbed T-Patcher's edits mostly run to their 2,000-step cap
-(the tiny model's [CLS] vectors of templated claims lie too close together for a patch to separate
-an edit from its memory), so this takes minutes and several findings do not hold; see
-benchmarks/RESULTS.md for the measured margins. It belongs in the default suite once they hold.
+Marked slow (opt in with `-m slow`): building the testbed and running four editors took about 4
+minutes on the shared 2-core machine (2 minutes of it the testbed build), over the 60 s a
+default-suite test may take. FT's locality is not below T-Patcher's with FT's default settings
+(lr 1e-5, at most 100 steps, last FFN only: it changes almost nothing), so that test is a strict
+xfail: it fails loudly (XPASS) once the finding holds, say with the reference FT preset.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ def test_tpatcher_gains_less_on_far_languages(measured: dict) -> None:
     assert finding.holds, finding
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured: FT locality-train 0.8589 vs T-Patcher 0.8586 (seed 0), equal on seed 1: FT's "
+    "default lr 1e-5 x 100 steps barely changes the model",
+)
 def test_ft_locality_below_tpatcher(measured: dict) -> None:
     finding = measured["ft_locality_below_tpatcher"]
     assert finding.holds, finding
