@@ -57,6 +57,13 @@ class TestbedSettings:
     lr: float = 5e-4
     warmup_steps: int = 30
 
+    def __post_init__(self) -> None:
+        # one seed for everything: the pretraining follows the testbed's
+        if self.pretrain.seed != self.seed:
+            from dataclasses import replace
+
+            object.__setattr__(self, "pretrain", replace(self.pretrain, seed=self.seed))
+
 
 @dataclass(frozen=True)
 class Testbed:

@@ -23,7 +23,8 @@ def small_testbed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from harness.cli import cli
 
     out = tmp_path_factory.mktemp("testbed") / "tb"
-    result = CliRunner().invoke(cli, ["testbed", "--out", str(out), "--people", "300", "--seed", "3"])
+    args = ["testbed", "--out", str(out), "--people", "300", "--seed", "3", "--quick"]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert LABEL in result.output
     return out
@@ -32,6 +33,7 @@ def small_testbed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_everything_written_says_synthetic_languages_tiny_model(small_testbed: Path) -> None:
     record = json.loads((small_testbed / "testbed.json").read_text(encoding="utf-8"))
     assert LABEL in record["kind"] and record["settings"]["seed"] == 3
+    assert record["settings"]["pretrain"]["seed"] == 3  # one seed drives everything
     assert record["close_langs"] == list(CLOSE) and record["far_langs"] == list(FAR)
     dataset = small_testbed / record["dataset"]
     build = json.loads((dataset / "build.json").read_text(encoding="utf-8"))
@@ -51,6 +53,7 @@ def test_model_learns_the_facts_but_errs_on_some(small_testbed: Path) -> None:
     record = json.loads((small_testbed / "testbed.json").read_text(encoding="utf-8"))
     accuracy = record["train_base"]["validation_accuracy"]
     assert 0.6 < accuracy < 0.98, accuracy  # above chance (the rule), below 1 (exceptions, real claims)
+    assert record["settings"]["pretrain"]["hidden_size"] == 64  # --quick
     sizes = record["build"]["en"]
     assert sizes["edit"] >= 100  # enough rows for intervals of about +-10 points
     assert record["build"]["zh"] == {"edit": sizes["edit"], "rephrases": 2 * sizes["edit"]}
