@@ -107,29 +107,31 @@ def resolve_models(config: BuildConfig) -> dict[str, tuple[str, str | None]]:
     """lang -> (model id or path, target token override or None for the language's default).
 
     A local model that cannot be a translation model is refused here, before any source is read."""
-    from xfever.translate import DEFAULT_MODELS
-    from xfever.translate.targets import check_model
+    from xfever.translate import check_engine_model, default_model
 
     overrides, tokens = dict(config.models), dict(config.target_tokens)
     models = {}
     for lang in config.langs:
-        model = overrides.get(lang) or DEFAULT_MODELS.get(lang)
+        model = overrides.get(lang) or default_model(config.engine, lang)
         if model is None:
             raise ToolkitError(f"missing model for language '{lang}': pass --model {lang}=ID_OR_PATH")
-        check_model(lang, model)
+        check_engine_model(config.engine, lang, model)
         models[lang] = (model, tokens.get(lang))
     return models
 
 
 def model_identities(models: dict[str, tuple[str, str | None]]) -> dict[str, str]:
     """lang -> what decides its translations: a local folder by the SHA-256 of its config, weight and
-    tokenizer files (moving the folder changes nothing, replacing the model does), a Hub id as given."""
-    from common.identity import folder_sha256
+    tokenizer files (moving the folder changes nothing, replacing the model does), a local file (say
+    a user engine's file of human translations) by its SHA-256, a Hub id or a seed as given."""
+    from common.identity import folder_sha256, sha256_file
 
-    return {
-        lang: f"sha256:{folder_sha256(model)}" if Path(model).is_dir() else model
-        for lang, (model, _token) in models.items()
-    }
+    def identity(model: str) -> str:
+        if Path(model).is_dir():
+            return f"sha256:{folder_sha256(model)}"
+        return f"sha256:{sha256_file(model)}" if Path(model).is_file() else model
+
+    return {lang: identity(model) for lang, (model, _token) in models.items()}
 
 
 def read_english(config: BuildConfig) -> _English:

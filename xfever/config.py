@@ -21,7 +21,7 @@ DEFAULT_RATIOS: tuple[float, float, float] = (0.8, 0.1, 0.1)
 DEFAULT_SHARD_SIZE = 512
 HUB_FEVER = "facebook/kilt_tasks"
 
-ENGINE_NAMES = ("transformers", "ct2")
+ENGINE_NAMES = ("transformers", "ct2", "lexicon")  # or a user's engine class as module:Class
 
 
 def parse_pairs(option: str, values: Any) -> tuple[tuple[str, str], ...]:
@@ -89,7 +89,9 @@ class BuildConfig:
         parse=lambda v: parse_pairs("--target-token", v),
     )
     engine: str = setting(
-        "transformers", help="Translation engine: transformers or ct2 (extra `fast`).", choices=ENGINE_NAMES
+        "transformers",
+        help="Translation engine: transformers, ct2 (extra `fast`), lexicon (synthetic languages, no "
+        "download; --model LANG=SEED) or your own engine class as module:Class (see the README).",
     )
     decode: DecodeSettings = setting(
         help="Decoding settings (their own flags).", factory=DecodeSettings, cli=False
@@ -142,6 +144,9 @@ class BuildConfig:
         if self.shard_size < 1:
             raise ToolkitError(f"shard size must be at least 1, got {self.shard_size}")
         check_langs(self.langs)
+        from xfever.translate import check_engine_name
+
+        check_engine_name(self.engine)
         # Refused rather than ignored: an unused `--model fr=...` usually means fr was meant to be built.
         for option, pairs in (("--model", self.models), ("--target-token", self.target_tokens)):
             for lang, value in pairs:

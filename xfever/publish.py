@@ -43,6 +43,12 @@ def stand_in_languages(record: dict[str, Any]) -> list[str]:
     return [lang for lang, engine in engines.items() if isinstance(engine, dict) and engine.get("stand_in")]
 
 
+def synthetic_languages(record: dict[str, Any]) -> list[str]:
+    """Languages of a build record that are synthetic (the lexicon engine), not translations."""
+    engines = record.get("engines") or {}
+    return [lang for lang, engine in engines.items() if isinstance(engine, dict) and engine.get("synthetic")]
+
+
 def _upload_copy(folder: Path, repo_id: str, tmp: Path) -> Path:
     """A copy of `folder` whose card's loading snippet names `repo_id` (the build itself stays as built)."""
     copy = tmp / folder.name
@@ -78,6 +84,13 @@ def publish(
     folder = Path(folder)
     validate(folder)
     record = json.loads((folder / BUILD_FILE).read_text(encoding="utf-8"))
+    synthetic = synthetic_languages(record)
+    if synthetic and not allow_stand_in:
+        raise UsageError(
+            f"{folder / BUILD_FILE}: language(s) {', '.join(synthetic)} are synthetic (field "
+            "'engines.<lang>.synthetic', the lexicon engine): refusing to publish them as data; pass "
+            "--allow-stand-in to publish anyway (say to a test repo)"
+        )
     stand_ins = stand_in_languages(record)
     if stand_ins and not allow_stand_in:
         raise UsageError(

@@ -85,4 +85,5 @@ def _translate_distributed(config, models, texts, work, timings, on_shard) -> tu
 def _engine_record(info: dict[str, Any], model: str) -> dict[str, Any]:
     if info.get("model_sha256"):  # a local folder: its name and content hash, not a machine path
         info["model_id"] = public_location(str(info["model_id"]))
+    info["synthetic"] = bool(info.get("synthetic"))
     return {**info, "stand_in": (Path(model) / "STAND_IN.txt").is_file()}

@@ -19,9 +19,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from harness.cli import demo, evaluate, report, reproduce, sweep, train
+    from harness.cli import demo, evaluate, report, reproduce, sweep, testbed, train
 
-    for module in (evaluate, report, train, reproduce, sweep, demo):
+    for module in (evaluate, report, train, reproduce, sweep, demo, testbed):
         for command in module.COMMANDS:
             cli.add_command(command)
 

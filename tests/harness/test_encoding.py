@@ -118,10 +118,6 @@ def test_bf16_encoding_is_close_and_keyed_apart(tiny_model, suite, tmp_path):
     assert result.config["encode_dtype"] == "bfloat16"
 
 
-def tiny_xfever_of(suite):
-    return suite.dataset_id
-
-
 def test_reproduce_encodes_once(tiny_model, tiny_xfever, tmp_path):
     from harness.protocol.reproduce import reproduce, table_config
 
@@ -129,7 +125,10 @@ def test_reproduce_encodes_once(tiny_model, tiny_xfever, tmp_path):
         1, str(tiny_model), str(tiny_xfever), max_edits=3, progress=False, bootstrap_resamples=10
     )
     options = {"max_steps": 5}
-    paths = reproduce(1, base.replace(editor_options=options), tmp_path / "t", editors=("ft", "tpatcher"))
+    # the fast preset: the cached path, whose [CLS] vectors the runs share (reference takes the full path)
+    paths = reproduce(
+        1, base.replace(editor_options=options), tmp_path / "t", editors=("ft", "tpatcher"), preset="fast"
+    )
     record = json.loads(paths["record"].read_text(encoding="utf-8"))
     assert record["encoding_cache"] == "cache"
     first, second = record["runs"]

@@ -36,7 +36,7 @@ class DecodeSettings:
 class EngineInfo:
     """Provenance of one language's translations, written to build.json and the card."""
 
-    engine: str  # "transformers" | "ct2"
+    engine: str  # "transformers" | "ct2" | "lexicon" | "module:Class" of a user's engine
     engine_version: str
     model_id: str
     model_revision: str | None
@@ -49,6 +49,8 @@ class EngineInfo:
     model_revision_source: str = "unknown"
     # SHA-256 over the config and weight files of a local model folder (None for Hub ids).
     model_sha256: str | None = None
+    # True when the output is not a translation but a synthetic language (the `lexicon` engine).
+    synthetic: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,7 +58,13 @@ class EngineInfo:
 
 @runtime_checkable
 class Translator(Protocol):
-    """Translates English sentences into one target language, keeping input order."""
+    """Translates English sentences into one target language, keeping input order.
+
+    An engine is a class taking `(lang, model, *, settings, target_token)` whose instances have
+    `info` and `translate`; optional static methods `default_model(lang)` (the model used without
+    `--model LANG=...`) and `check_model(lang, model)` (refuse a bad model before anything runs).
+    `xfever build --engine module:Class` loads such a class (see the README).
+    """
 
     info: EngineInfo
 
