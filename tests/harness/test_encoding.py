@@ -109,7 +109,7 @@ def test_bf16_encoding_is_close_and_keyed_apart(tiny_model, suite, tmp_path):
     assert bf16.dtype == torch.float32
     rel = ((bf16 - exact).norm(dim=1) / exact.norm(dim=1)).max()
     assert 0 < rel < 0.05, rel  # bf16 keeps 8 bits of mantissa: close, not equal
-    common = dict(model=str(tiny_model), dataset=str(tiny_xfever_of(suite)), editor="none", folders=1)
+    common = dict(model=str(tiny_model), dataset=str(suite.dataset_id), editor="none", folders=1)
     common |= dict(max_edits=3, progress=False, cache_dir=str(tmp_path / "c"))
     evaluate(EvalConfig(**common))
     result = evaluate(EvalConfig(**common, encode_dtype="bfloat16"))
