@@ -3,7 +3,8 @@
 Presets (`preset=fast|reference`):
 
 - `fast` (default): the last FFN's weights and biases (`params=ffn`), one copy of each example,
-  plain cross-entropy, at most 100 steps; this is the cached path.
+  plain cross-entropy, at most 2,000 steps (the reference's cap: it stops as soon as the edit is
+  right, so the cap only bounds edits it cannot make); this is the cached path.
 - `reference` (ZeroYuHuang/Transformer-Patcher `scripts/ft.py` with `src/utils.py` `ft_related_args`
   and `src/models/class_modules.py` `BertBinary.forward`): every weight matrix of the last layer,
   attention included, no biases or LayerNorm (`params=layer`), the example repeated 8 times
@@ -34,7 +35,7 @@ PARAMS = ("ffn", "layer")
 class FTSettings:
     preset: str = "fast"
     lr: float = 1e-5  # the reference's
-    max_steps: int = 100  # stop once every example is predicted correctly, or here
+    max_steps: int = 2000  # stop once every example is predicted correctly, or here (the reference's cap)
     weight_decay: float = 0.0
     params: str = "ffn"  # ffn: the last FFN (weights, biases); layer: every weight matrix of the last layer
     copies: int = 1  # each example repeated in the batch (reference: 8)
@@ -43,7 +44,7 @@ class FTSettings:
 
     PRESET_VALUES = {  # noqa: RUF012
         "fast": {},
-        "reference": {"max_steps": 2000, "params": "layer", "copies": 8, "edit_loss": "ce_entropy"},
+        "reference": {"params": "layer", "copies": 8, "edit_loss": "ce_entropy"},
     }
 
     def __post_init__(self) -> None:

@@ -6,7 +6,7 @@ editor (`TPatcherSettings`, `FTSettings`) or of the run (`EvalConfig`: `dropout`
 `edit_rows`, `folder_order`). A built-in editor declares the run settings its preset needs
 (`run_settings()`); the run resolves its `auto` values from them and records where each came from
 (results.json `run_settings`). What the reference does, and where it was read:
-`../shared/notes/protocol.md` and the README section "Editor presets".
+docs/protocol.md ("Reference behaviours and presets") and the README section "Editor presets".
 """
 
 from __future__ import annotations
