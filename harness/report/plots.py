@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from common.io import write_atomic
+from harness.report.standin import TESTBED_TITLE, stand_in_title
 
 FORMATS = ("png", "pdf")
 MISSING = "n/a"
 MISSING_NOTE = "n/a: no value (the run did not score this language); no bar is drawn."
-STAND_IN_TITLE = "STAND-IN MODELS / SYNTHETIC LANGUAGES: these numbers measure nothing real"
 
 
 class RowLike(Protocol):
@@ -112,7 +112,7 @@ def add_notes(
     import textwrap
 
     fig.tight_layout()
-    warnings = [f"{STAND_IN_TITLE} ({'; '.join(stand_in)})."] if stand_in else []
+    warnings = [f"{stand_in_title(stand_in)} ({'; '.join(stand_in)})."] if stand_in else []
     warnings += [f"{mixed}."] if mixed else []
     width = max(60, int(fig.get_figwidth() * 16))  # characters per line at 7 pt
     line = 7 * 1.35 / (72 * fig.get_figheight())  # one 7 pt line, in figure fractions
@@ -125,7 +125,8 @@ def add_notes(
             y -= line * (wrapped.count("\n") + 1.4)
     if stand_in:
         for ax in fig.axes:
-            ax.text(0.5, 0.5, "STAND-IN MODELS", transform=ax.transAxes, fontsize=26, color="red",
+            mark = "TESTBED" if stand_in_title(stand_in) == TESTBED_TITLE else "STAND-IN MODELS"
+            ax.text(0.5, 0.5, mark, transform=ax.transAxes, fontsize=26, color="red",
                     alpha=0.15, rotation=20, ha="center", va="center", weight="bold")  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """Whether a run was made with stand-in models or synthetic translations: results.json `stand_in`.
 
-The offline demo and the tests run the real pipeline on stand-ins: a tiny untrained BERT for mBERT
+The testbed (harness.testbed: synthetic languages, tiny model), the demo built on it and the tests run
+the real pipeline on stand-ins: a tiny untrained BERT for mBERT
 (`harness/model/tiny.py` writes STAND_IN.txt into its folder; `harness train-base` records that note
 as `provenance.stand_in` in the train_base.json of a model fine-tuned from it) and tiny random MarianMT
 models for opus-mt (`xfever build` records `engines.<lang>.stand_in` in build.json). Their numbers
@@ -34,15 +35,21 @@ def model_stand_in(model: str | Path) -> str | None:
 
 
 def dataset_stand_in(dataset: str | Path) -> str | None:
-    """Which languages of a local `xfever build` folder were translated by stand-in models."""
+    """Which languages of a local `xfever build` folder were translated by stand-in models, and which
+    are synthetic languages (the lexicon engine of the testbed), not translations."""
     folder = Path(str(dataset))
     if not folder.is_dir():
         return None
     engines = _read_json(folder / BUILD_RECORD).get("engines") or {}
-    langs = [lang for lang, info in engines.items() if isinstance(info, dict) and info.get("stand_in")]
-    if not langs:
-        return None
-    return f"synthetic translations (stand-in translation models) for {', '.join(langs)}"
+    engines = {lang: info for lang, info in engines.items() if isinstance(info, dict)}
+    stand_in = [lang for lang, info in engines.items() if info.get("stand_in")]
+    synthetic = [lang for lang, info in engines.items() if info.get("synthetic")]
+    notes = []
+    if stand_in:
+        notes.append(f"synthetic translations (stand-in translation models) for {', '.join(stand_in)}")
+    if synthetic:
+        notes.append(f"synthetic languages (lexicon engine), not translations: {', '.join(synthetic)}")
+    return "; ".join(notes) or None
 
 
 def stand_in_record(model: str | Path, dataset: str | Path) -> dict[str, str | None] | None:
@@ -60,6 +67,19 @@ def stand_in_notes(results: list[dict[str, Any]]) -> list[str]:
             if note and text not in notes:
                 notes.append(text)
     return notes
+
+
+TESTBED_MARK = "synthetic languages"  # harness.testbed.LABEL starts so; its notes all carry it
+STAND_IN_TITLE = "STAND-IN MODELS: these numbers measure nothing real"
+TESTBED_TITLE = (
+    "SYNTHETIC LANGUAGES, TINY MODEL: a controlled testbed where the truth is known; "
+    "the numbers say nothing about real languages or mBERT"
+)
+
+
+def stand_in_title(notes: list[str] | tuple[str, ...]) -> str:
+    """The warning over stand-in notes: the testbed's (meaningful, controlled) or real stand-ins'."""
+    return TESTBED_TITLE if notes and all(TESTBED_MARK in note for note in notes) else STAND_IN_TITLE
 
 
 def _read_json(path: Path) -> dict[str, Any]:

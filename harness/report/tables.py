@@ -18,6 +18,7 @@ from common.provenance import provenance
 from harness.report.comparable import FIELDS, LABELS
 from harness.report.metrics import Metric
 from harness.report.results import SCHEMA_VERSION
+from harness.report.standin import stand_in_title
 
 if TYPE_CHECKING:
     from harness.report.leaderboard import Board, Row
@@ -109,7 +110,7 @@ def _warnings(board: Board) -> list[str]:
     lines = []
     if board.stand_in:
         lines += [
-            f"> **STAND-IN MODELS: these numbers measure nothing real** ({'; '.join(board.stand_in)}).",
+            f"> **{stand_in_title(board.stand_in)}** ({'; '.join(board.stand_in)}).",
             "",
         ]
     if board.mixed:

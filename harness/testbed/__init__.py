@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import UsageError
+from harness.report.standin import STAND_IN_FILE
 from harness.testbed.claims import claim_records, fact_table, real_rephrases
 from harness.testbed.pretrain import PretrainSettings, pretrain_mlm, pretraining_corpus, train_tokenizer
 
@@ -150,6 +151,10 @@ def train_model(dataset: Path, out: Path, s: TestbedSettings) -> tuple[Path, Pat
     tokenizer = train_tokenizer(_texts(dataset) + english + synthetic, pretrained, ps)
     corpus = pretraining_corpus(english, s.langs, s.seed, ps, str(s.lexicon_seed))
     mlm = pretrain_mlm(corpus, tokenizer, pretrained, ps)
+    # read by harness.report.standin: every run on this model (and its fine-tuned child) says what it is
+    (pretrained / STAND_IN_FILE).write_text(
+        f"{LABEL}: a tiny BERT of the harness testbed\n", encoding="utf-8"
+    )
     settings = TrainSettings(
         epochs=s.epochs,
         batch_size=s.batch_size,

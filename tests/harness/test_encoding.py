@@ -63,7 +63,7 @@ def full_pass_vectors(view, texts):
     return torch.cat(taken)
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_stopped_encoding_is_exact(tiny_model, suite, threads):
     """Stopping at the last FFN changes no bit of the vectors, hence none of the cached logits; the
     cached logits match the full model's to float32 rounding, with the same predictions."""

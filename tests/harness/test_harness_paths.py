@@ -85,8 +85,17 @@ def test_device_errors_name_the_option(tiny_model, loaded_suite, monkeypatch):
     assert next(loaded.model.parameters()).device.type == "cpu"
 
 
-@pytest.mark.parametrize("dropout", ["none", "patch"])
-@pytest.mark.parametrize("editor", sorted(FAST))
+def _path_cases() -> list:
+    """Every editor x dropout; the default suite keeps two (MPN-all with patch dropout, FT), CI all."""
+    kept = {("mpn-all", "patch"), ("ft", "none")}
+    return [
+        pytest.param(editor, dropout, marks=() if (editor, dropout) in kept else pytest.mark.slow)
+        for editor in sorted(FAST)
+        for dropout in ("none", "patch")
+    ]
+
+
+@pytest.mark.parametrize(("editor", "dropout"), _path_cases())
 def test_cached_and_full_paths_agree(tiny_model, tiny_xfever, editor, dropout):
     runs = {}
     for cache in (True, False):

@@ -8,6 +8,8 @@ import pytest
 
 from harness import EvalConfig, evaluate
 
+pytestmark = pytest.mark.slow  # end to end over every editor; CI runs -m slow
+
 MAX_EDITS = 16
 
 

@@ -71,8 +71,13 @@ def rows_frame(run_dir: Path):
     return pd.read_parquet(run_dir / "rows.parquet")
 
 
-@pytest.mark.parametrize("folders", [1, 2])
-@pytest.mark.parametrize("editor", ["tpatcher", "mpn"])
+@pytest.mark.parametrize(
+    ("editor", "folders"),
+    [
+        ("tpatcher", 2),
+        *(pytest.param(e, f, marks=pytest.mark.slow) for e, f in (("tpatcher", 1), ("mpn", 1), ("mpn", 2))),
+    ],
+)
 def test_killed_run_resumes_to_identical_results(
     tiny_model, tiny_xfever, tmp_path, monkeypatch, editor, folders
 ):
@@ -148,6 +153,7 @@ def run_cli(argv: list[str]) -> int:
     return int(exc.value.code)
 
 
+@pytest.mark.slow
 def test_cli_ctrl_c_resume_noop_and_changed_config(tiny_model, tiny_xfever, tmp_path, monkeypatch, capsys):
     run_dir = tmp_path / "runs" / "run"
     monkeypatch.setattr(protocol_module, "_edit_one", Counting(kill_at=4))

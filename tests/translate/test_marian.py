@@ -118,6 +118,7 @@ def test_missing_model_is_a_clear_error(tmp_path):
         load_translator("de", str(tmp_path / "no_such_model"))
 
 
+@pytest.mark.slow
 def test_uncached_hub_model_offline_is_a_clear_error(tmp_path, fever_sample):
     """Offline with an uncached Hub id: `error: ...` naming the language and model, no traceback."""
     import os

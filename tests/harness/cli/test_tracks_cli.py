@@ -13,6 +13,8 @@ from common.errors import UsageError
 from tests.support import harness_cli, nli, write_hub_folder, xnli_config
 from xfever import schema
 
+pytestmark = pytest.mark.slow  # end to end over every editor; CI runs -m slow
+
 XF_LANGS = ("de", "fr", "es")
 QUICK = ["--quiet", "--bootstrap-resamples", "300"]
 
