@@ -2,7 +2,7 @@
 
 Each editor runs at its default settings (no step caps) through the real `harness eval` path; the
 findings and their margins come from harness.testbed.findings (benchmarks/testbed_findings.py
-reports the same margins over seeds and thread counts; benchmarks/TESTBED.md has the numbers).
+reports the same margins over seeds and thread counts; benchmarks/RESULTS.md has the numbers).
 
 Building the testbed (67 s, most of it the MLM pretraining) and running the four editors on 30 edit
 rows in 20 folders (50 s) takes 131 s on 2 idle cores. A smaller instance was measured and does not

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from matplotlib.container import BarContainer, ErrorbarContainer
 
 from harness.report.leaderboard import collect
-from harness.report.plots import MISSING, MISSING_NOTE, STAND_IN_TITLE, clg_chart, clg_figure
+from harness.report.plots import MISSING, MISSING_NOTE, clg_chart, clg_figure
+from harness.report.standin import STAND_IN_TITLE
 
 
 @dataclass
