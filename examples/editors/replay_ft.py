@@ -79,5 +79,5 @@ class ReplayFineTune:
                 p.requires_grad_(False)
                 p.grad = None
         self.buffer.append((request.text, request.label))
-        losses = {"ce": float(loss)} if loss is not None else {}
+        losses = {"ce": loss.item()} if loss is not None else {}
         return EditRecord(edited=steps > 0, steps=steps, losses=losses)

@@ -349,7 +349,7 @@ def test_reference_preset_run_records_its_settings(tmp_path, tiny_model, tiny_xf
 
 
 def test_edit_rows_and_folder_order(suite):
-    from harness.protocol.run import edit_rows, folder_rows
+    from harness.protocol.phases import edit_rows, folder_rows
 
     kept, dropped = edit_rows(suite, "rephrased")
     assert dropped == sum(not r.rephrases for r in suite.edit) > 0 and all(r.rephrases for r in kept)

@@ -100,6 +100,7 @@ def test_threads_change_no_vector_beyond_rounding(tiny_model, suite):
     assert torch.equal(out[1][1], out[2][1])
 
 
+@pytest.mark.slow
 def test_bf16_encoding_is_close_and_keyed_apart(tiny_model, suite, tmp_path):
     from harness.model.views import CachedView
 
@@ -118,6 +119,7 @@ def test_bf16_encoding_is_close_and_keyed_apart(tiny_model, suite, tmp_path):
     assert result.config["encode_dtype"] == "bfloat16"
 
 
+@pytest.mark.slow
 def test_reproduce_encodes_once(tiny_model, tiny_xfever, tmp_path):
     from harness.protocol.reproduce import reproduce, table_config
 

@@ -108,6 +108,7 @@ def test_killed_run_resumes_to_identical_results(
     assert json.loads((killed / "results.json").read_text())["metrics"]["patch_num"]["value"] > 0
 
 
+@pytest.mark.slow
 def test_ft_resumes_with_its_changed_weights(tiny_model, tiny_xfever, tmp_path, monkeypatch):
     """FT changes the FFN weights: those must come back from the checkpoint, exactly."""
     options = {"lr": 1e-2, "max_steps": 20}

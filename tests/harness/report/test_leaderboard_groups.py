@@ -13,6 +13,8 @@ from harness import evaluate
 from harness.report.leaderboard import collect
 from tests.support import harness_cli, quick_config
 
+pytestmark = pytest.mark.slow  # eight runs of the protocol; CI runs -m slow
+
 # One change each to what a run scores (the `none` editor: no edits, fast).
 VARIANTS = {
     "fewer-rows": ({"max_edits": 4}, "edit rows"),
