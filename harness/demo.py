@@ -106,8 +106,11 @@ def _run_phases(
     max_edits: int | None,
     settings: TestbedSettings,
 ) -> DemoResult:
+    import torch
+
     from harness.report.leaderboard import leaderboard
     from harness.testbed import build_testbed
+    from harness.testbed.findings import run_editors
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -118,8 +121,16 @@ def _run_phases(
     for editor in editors:
         clock = time.perf_counter()
         log.info("demo: harness eval --editor %s", editor)
-        runs[editor] = evaluate_editor(
-            testbed.model, testbed.dataset, out / "runs", editor, seed, folders, max_edits, quiet
+        runs |= run_editors(
+            testbed.model,
+            testbed.dataset,
+            out / "runs",
+            editors=(editor,),
+            seed=seed,
+            max_edits=max_edits,
+            folders=folders,
+            progress=not quiet,
+            threads=torch.get_num_threads(),  # the threads in effect (`harness demo --threads`)
         )
         timings[f"eval_{editor}"] = round(time.perf_counter() - clock, 2)
     clock = time.perf_counter()
@@ -128,38 +139,6 @@ def _run_phases(
     result = DemoResult(out, testbed.dataset, testbed.model, runs, board, timings)
     _describe(out, result, seed=seed, editors=editors, folders=folders, max_edits=max_edits, testbed=settings)
     return result
-
-
-def evaluate_editor(
-    model: Path,
-    dataset: Path,
-    runs: Path,
-    editor: str,
-    seed: int,
-    folders: int,
-    max_edits: int | None,
-    quiet: bool,
-) -> Path:
-    """The real evaluation (`harness eval` as a library call) of one editor at its default settings."""
-    import torch
-
-    from harness.config import EvalConfig
-    from harness.protocol.run import evaluate
-
-    run_dir = runs / f"{editor}-f{folders}-s{seed}"
-    config = EvalConfig(
-        model=str(model),
-        dataset=str(dataset),
-        editor=editor,
-        folders=folders,
-        max_edits=max_edits,
-        seed=seed,
-        out_dir=str(run_dir),
-        progress=not quiet,
-        threads=torch.get_num_threads(),  # the threads in effect (`harness demo --threads`)
-    )
-    evaluate(config)
-    return run_dir
 
 
 def _describe(out: Path, result: DemoResult, **settings: Any) -> None:

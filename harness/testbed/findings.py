@@ -46,8 +46,11 @@ def run_editors(
     seed: int = 0,
     max_edits: int | None = None,
     folders: int = 20,
+    progress: bool = False,
+    threads: int | None = None,
 ) -> dict[str, Path]:
-    """`harness eval` (library call) of each editor at its default settings; editor -> run folder."""
+    """`harness eval` (library call) of each editor at its default settings; editor -> run folder.
+    `threads`: torch threads of the runs (default: the config's)."""
     from harness.config import EvalConfig
     from harness.protocol.run import evaluate
 
@@ -62,7 +65,8 @@ def run_editors(
             max_edits=max_edits,
             seed=seed,
             out_dir=str(run_dir),
-            progress=False,
+            progress=progress,
+            **({} if threads is None else {"threads": threads}),
         )
         evaluate(config)
         runs[editor] = run_dir
