@@ -17,7 +17,7 @@ from harness.report.scoring import RowRecords, locality_groups
 if TYPE_CHECKING:
     from harness.protocol.run import Prepared
 
-log = logging.getLogger("harness.protocol.run")
+log = logging.getLogger(__name__)
 
 
 def edit_rows(suite: EvalSuite, mode: str) -> tuple[tuple[EditRow, ...], int]:

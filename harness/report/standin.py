@@ -20,6 +20,12 @@ from typing import Any
 STAND_IN_FILE = "STAND_IN.txt"  # written by harness.model.tiny and xfever.tiny
 TRAIN_RECORD = "train_base.json"  # harness.train.base.RECORD_FILE
 BUILD_RECORD = "build.json"  # xfever.schema.BUILD_FILE
+TESTBED_MARK = "synthetic languages"  # harness.testbed.LABEL is built on it; its notes all carry it
+STAND_IN_TITLE = "STAND-IN MODELS: these numbers measure nothing real"
+TESTBED_TITLE = (
+    "SYNTHETIC LANGUAGES, TINY MODEL: a controlled testbed where the truth is known; "
+    "the numbers say nothing about real languages or mBERT"
+)
 
 
 def model_stand_in(model: str | Path) -> str | None:
@@ -48,7 +54,7 @@ def dataset_stand_in(dataset: str | Path) -> str | None:
     if stand_in:
         notes.append(f"synthetic translations (stand-in translation models) for {', '.join(stand_in)}")
     if synthetic:
-        notes.append(f"synthetic languages (lexicon engine), not translations: {', '.join(synthetic)}")
+        notes.append(f"{TESTBED_MARK} (lexicon engine), not translations: {', '.join(synthetic)}")
     return "; ".join(notes) or None
 
 
@@ -67,14 +73,6 @@ def stand_in_notes(results: list[dict[str, Any]]) -> list[str]:
             if note and text not in notes:
                 notes.append(text)
     return notes
-
-
-TESTBED_MARK = "synthetic languages"  # harness.testbed.LABEL starts so; its notes all carry it
-STAND_IN_TITLE = "STAND-IN MODELS: these numbers measure nothing real"
-TESTBED_TITLE = (
-    "SYNTHETIC LANGUAGES, TINY MODEL: a controlled testbed where the truth is known; "
-    "the numbers say nothing about real languages or mBERT"
-)
 
 
 def stand_in_title(notes: list[str] | tuple[str, ...]) -> str:

@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import UsageError
-from harness.report.standin import STAND_IN_FILE
+from harness.report.standin import STAND_IN_FILE, TESTBED_MARK
 from harness.testbed.claims import claim_records, fact_table, real_rephrases
 from harness.testbed.pretrain import PretrainSettings, pretrain_mlm, pretraining_corpus, train_tokenizer
 
 log = logging.getLogger(__name__)
 
-LABEL = "synthetic languages, tiny model"
+LABEL = f"{TESTBED_MARK}, tiny model"  # the mark harness.report.standin recognises testbed runs by
 LANGS = ("de", "fr", "es", "zh", "ar")
 CLOSE, FAR = ("de", "fr", "es"), ("zh", "ar")
 RECORD_FILE = "testbed.json"
