@@ -40,3 +40,9 @@ def ray_local():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest group (the findings on the testbed) first, so the two workers of
+    `-n 2 --dist loadgroup` finish together instead of one waiting for it at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)

@@ -4,10 +4,12 @@ Each editor runs at its default settings (no step caps) through the real `harnes
 findings and their margins come from harness.testbed.findings (benchmarks/testbed_findings.py
 reports the same margins over seeds and thread counts; benchmarks/RESULTS.md has the numbers).
 
-Building the testbed (67 s, most of it the MLM pretraining) and running the four editors on 30 edit
-rows in 20 folders (50 s) takes 131 s on 2 idle cores. A smaller instance was measured and does not
-hold the findings (128 wide: T-Patcher edits run to the step cap, MPN-all reliability 80 %), so this
-test keeps the full testbed and runs with `-m slow` (CI runs it), outside the 3-minute default suite.
+Building the testbed (~65 s, most of it the MLM pretraining and train-base) and running the four
+editors on 30 edit rows in 20 folders (~60 s, sharing one encoding) takes about 2 minutes on one
+core: the suite runs on two pytest-xdist workers, the tests below share one (xdist_group) and go
+first (tests/conftest.py), and the other worker runs the rest meanwhile. A smaller instance was
+measured and does not hold the findings (128 wide: T-Patcher edits run to the step cap, MPN-all
+reliability 80 %), so this test keeps the full testbed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import pytest
 from harness.testbed import CLOSE, FAR, TestbedSettings, build_testbed
 from harness.testbed.findings import findings, run_editors, table
 
-pytestmark = pytest.mark.slow
+# one worker builds the testbed once for every finding (pytest-xdist's --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("testbed-findings")
 
 MAX_EDITS = 30
 

@@ -2,7 +2,7 @@
 
 One small testbed is built once per session through the CLI (`harness testbed`), which runs the real
 `xfever build --engine lexicon` and the real train-base. The paper's findings on a full-size testbed
-are asserted in test_findings.py (opt in with -m slow).
+are asserted in test_findings.py.
 """
 
 from __future__ import annotations
