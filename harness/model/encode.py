@@ -100,4 +100,5 @@ def encode_run(
     view.encoding = info
     memory = Memory(view.vectors(memory_texts))  # (0, hidden) on the view's device when empty
     memory.prepare()  # the int8 search index of a large memory: part of the one-time encoding cost
+    info["memory_search"] = dict(memory.search)  # int8 index or fp32 scan, and why (timed on this CPU)
     return memory

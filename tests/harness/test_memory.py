@@ -90,6 +90,34 @@ def test_zero_key_and_small_memories_rank_exactly():
     assert not elsewhere.prepare()
 
 
+def test_large_memory_keeps_the_search_that_was_faster_here_and_ranks_the_same(monkeypatch):
+    """At INDEX_MIN_ROWS rows or more the int8 index and the fp32 scan are timed on the memory and
+    the faster kept (on an AVX2-only CPU the index was 2x slower); either way the rows are the same."""
+    import harness.editors.memory as memory_module
+
+    gen = torch.Generator().manual_seed(2)
+    rows = torch.randn(INDEX_MIN_ROWS, 64, generator=gen)
+    key = torch.randn(64, generator=gen)
+    exact = Memory(rows, index=False)
+    assert not exact.prepare() and exact.search["method"] == "fp32 scan"
+    auto = Memory(rows)
+    used = auto.prepare()
+    search = auto.search
+    assert search["method"] in ("int8 index", "fp32 scan") and search["rows"] == INDEX_MIN_ROWS
+    assert used == (search["method"] == "int8 index") == (search["int8_ms"] < search["fp32_ms"])
+    assert_superset(auto.top_rows(key, K), rows, key, K)
+    # each outcome of the timing, forced: the same top rows
+    for faster in ("int8", "fp32"):
+        monkeypatch.setattr(memory_module.Memory, "_calibrate", lambda self, index, f=faster: {
+            "method": "int8 index" if f == "int8" else "fp32 scan", "reason": "forced"
+        })  # fmt: skip
+        forced = Memory(rows)
+        assert forced.prepare() == (faster == "int8")
+        got = forced.top_rows(key, K)
+        assert torch.equal((rows @ key)[got].topk(K).values, (rows @ key).topk(K).values)
+        assert forced.stats.indexed == (faster == "int8")
+
+
 def test_add_reset_restore_keep_rows_and_index_in_step():
     rows = MEMORIES["cls-like"]
     base = rows[:2000].clone()
