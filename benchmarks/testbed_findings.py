@@ -3,9 +3,10 @@
     PYTHONPATH=. python benchmarks/testbed_findings.py --seeds 0,1,2 --threads 1 --max-edits 60 \
         --workdir /tmp/testbed-findings --json-out findings.json
 
-Builds one testbed per seed (harness.testbed: synthetic languages, tiny model), runs FT, T-Patcher,
-MPN and MPN-all at their default settings through `harness eval`, and prints each finding's margin
-(harness.testbed.findings). The regression test (tests/harness/test_findings.py) asserts them.
+Builds one testbed per seed (harness.testbed: synthetic languages, tiny model), runs T-Patcher, MPN
+and MPN-all in `--folders` folders and FT and T-Patcher with the edits in one sequence, at their
+default settings through `harness eval` (harness.testbed.findings.run_findings), and prints each
+finding's margin. The regression test (tests/harness/test_findings.py) asserts them.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def main() -> None:
     import torch
 
     from harness.testbed import CLOSE, FAR, TestbedSettings, build_testbed
-    from harness.testbed.findings import as_dicts, findings, run_editors, table
+    from harness.testbed.findings import as_dicts, findings, run_findings, table
 
     torch.set_num_threads(args.threads)
     report = {"threads": args.threads, "max_edits": args.max_edits, "folders": args.folders, "seeds": {}}
@@ -38,7 +39,7 @@ def main() -> None:
         clock = time.perf_counter()
         testbed = build_testbed(root, TestbedSettings(seed=seed), overwrite=True)
         built = time.perf_counter() - clock
-        runs = run_editors(
+        runs = run_findings(
             testbed.model,
             testbed.dataset,
             root / "runs",

@@ -5,7 +5,8 @@ findings and their margins come from harness.testbed.findings (benchmarks/testbe
 reports the same margins over seeds and thread counts; benchmarks/RESULTS.md has the numbers).
 
 Building the testbed (~65 s, most of it the MLM pretraining and train-base) and running the four
-editors on 30 edit rows in 20 folders (~60 s, sharing one encoding) takes about 2 minutes on one
+editors on 30 edit rows (~60 s, sharing one encoding; T-Patcher, MPN and MPN-all in 20 folders, FT
+and T-Patcher again with the 30 edits in one sequence for the locality finding) takes about 2 minutes on one
 core: the suite runs on two pytest-xdist workers, the tests below share one (xdist_group) and go
 first (tests/conftest.py), and the other worker runs the rest meanwhile. A smaller instance was
 measured and does not hold the findings (128 wide: T-Patcher edits run to the step cap, MPN-all
@@ -17,7 +18,7 @@ from __future__ import annotations
 import pytest
 
 from harness.testbed import CLOSE, FAR, TestbedSettings, build_testbed
-from harness.testbed.findings import findings, run_editors, table
+from harness.testbed.findings import findings, run_findings, table
 
 # one worker builds the testbed once for every finding (pytest-xdist's --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("testbed-findings")
@@ -29,7 +30,7 @@ MAX_EDITS = 30
 def measured(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("findings")
     testbed = build_testbed(root / "tb", TestbedSettings(seed=0))
-    runs = run_editors(testbed.model, testbed.dataset, root / "runs", seed=0, max_edits=MAX_EDITS)
+    runs = run_findings(testbed.model, testbed.dataset, root / "runs", seed=0, max_edits=MAX_EDITS)
     result = {f.name: f for f in findings(runs, CLOSE, FAR)}
     print(table(list(result.values())))
     return result
