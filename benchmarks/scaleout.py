@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dropout_gap import build_tiny  # noqa: E402 - the harness tests' tiny model and dataset
+from variants import build_tiny  # noqa: E402 - the harness tests' tiny model and dataset
 
 
 def _warm() -> int:

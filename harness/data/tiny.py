@@ -165,7 +165,7 @@ def _write_card(out: Path, counts: dict[str, dict[str, int]]) -> None:
 def train_tiny_model(dataset: Path, rows: list[dict], base_dir: Path, out_dir: Path) -> Path:
     """The tiny BERT of the harness tests, trained briefly on `dataset`'s train split.
 
-    Shared by the `tiny_model` fixture and benchmarks/dropout_gap.py, so both measure one model.
+    Shared by the `tiny_model` fixture and benchmarks/variants.py, so both measure one model.
     """
     from harness.model.tiny import make_tiny_bert
     from harness.train.base import TrainSettings, train_classifier
