@@ -60,7 +60,11 @@ class Memory:
         self._use_index = index
         self._index: Int8Index | None = None
         self._decided = False
-        self.search: dict[str, Any] = {"method": "fp32 scan", "reason": "not searched yet"}
+        # what the searches use (results.json records it); final once `_searcher` has decided
+        self.search: dict[str, Any] = {
+            "method": "fp32 scan",
+            "reason": f"below {INDEX_MIN_ROWS} rows or not on a CPU" if index is None else "not searched yet",
+        }
         self.stats = SearchStats()
 
     @property
@@ -122,24 +126,21 @@ class Memory:
     def _searcher(self) -> Int8Index | None:
         if self._decided:
             return self._index
+        auto = self._use_index is None
+        if auto and not (self._rows.device.type == "cpu" and self._n >= INDEX_MIN_ROWS):
+            return None  # the fp32 scan for now: decided once the memory has grown past INDEX_MIN_ROWS
         from harness.editors.memory_index import Int8Index
 
-        wanted = self._use_index
-        if wanted is None and not (self._rows.device.type == "cpu" and self._n >= INDEX_MIN_ROWS):
-            self.search = {"method": "fp32 scan", "reason": f"below {INDEX_MIN_ROWS} rows or not on a CPU"}
-            return None  # decided later, once the memory has grown past INDEX_MIN_ROWS
         self._decided = True
-        if not wanted and wanted is not None:
+        if self._use_index is False:
             self.search = {"method": "fp32 scan", "reason": "index=False"}
         elif not Int8Index.supports(self._rows):
             self.search = {"method": "fp32 scan", "reason": "rows the int8 index cannot hold"}
         else:
-            self._index = Int8Index(self.vectors)
-            self.search = {"method": "int8 index", "reason": "index=True"}
-            if wanted is None:
-                self.search = self._calibrate(self._index)
-                if self.search["method"] != "int8 index":
-                    self._index = None
+            index = Int8Index(self.vectors)
+            self.search = self._calibrate(index) if auto else {"method": "int8 index", "reason": "index=True"}
+            if self.search["method"] == "int8 index":
+                self._index = index
         return self._index
 
     def _calibrate(self, index: Int8Index) -> dict[str, Any]:

@@ -58,17 +58,17 @@ def run_editors(
     folders: int = 20,
     progress: bool = False,
     threads: int | None = None,
-    cache_dir: str | Path | None = None,
 ) -> dict[str, Path]:
     """`harness eval` (library call) of each editor at its default settings; editor -> run folder.
     `threads`: torch threads of the runs (default: the config's). The runs share one on-disk
-    encoding cache (`cache_dir`, default `out/cache`), as `harness reproduce`'s matrix does: the
-    editors after the first encode nothing (the vectors are keyed by model, texts and settings)."""
+    encoding cache, `out/cache` (also across calls with the same `out`), as `harness reproduce`'s
+    matrix does: the editors after the first encode nothing (the vectors are keyed by model, texts
+    and settings)."""
     from harness.config import EvalConfig
     from harness.protocol.reproduce import CACHE_DIR
     from harness.protocol.run import evaluate
 
-    cache = Path(out) / CACHE_DIR if cache_dir is None else Path(cache_dir)
+    cache = Path(out) / CACHE_DIR
     runs = {}
     for editor in editors:
         run_dir = Path(out) / f"{editor}-f{folders}-s{seed}"
