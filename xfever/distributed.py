@@ -22,6 +22,7 @@ from common.executor import Job, make_executor
 from common.io import write_json_atomic
 from xfever.config import BuildConfig
 from xfever.shards import LazyTranslator, ShardHook, WorkDir, _digest, _load_shard
+from xfever.translation import translator_loaders
 
 log = logging.getLogger(__name__)
 
@@ -37,23 +38,6 @@ class TranslatorWorker:
             self.loaded[lang] = self.loaders[lang]()
         translator = self.loaded[lang]
         return list(translator.translate(chunk)), translator.info.to_dict()
-
-
-def _loaders(config: BuildConfig, models: dict[str, tuple[str, str | None]]) -> dict[str, Callable]:
-    from xfever.translate import load_translator
-
-    return {
-        lang: functools.partial(
-            load_translator,
-            lang,
-            model,
-            engine=config.engine,
-            settings=config.decode,
-            target_token=token,
-            cache_dir=config.cache_dir,
-        )
-        for lang, (model, token) in models.items()
-    }
 
 
 def translate_units(
@@ -120,7 +104,7 @@ def translate_units(
 
     try:
         info = executor.describe()
-        factory = functools.partial(TranslatorWorker, _loaders(config, models))
+        factory = functools.partial(TranslatorWorker, translator_loaders(config, models))
         executor.run_stateful(factory, jobs, on_done, on_failed)
     finally:
         bar.close()

@@ -8,6 +8,8 @@ same translations and engine records.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +30,30 @@ def rephrase_rows(edit: list[Claim]) -> dict[str, list]:
     return rows
 
 
+def translator_loaders(
+    config: Any, models: dict[str, tuple[str, str | None]]
+) -> dict[str, Callable[[], Any]]:
+    """lang -> a picklable zero-argument loader of its translator (model, engine, decoding, cache as
+    `config` says); the local build and the Ray workers (xfever.distributed) load through these."""
+    from xfever.translate import load_translator
+
+    return {
+        lang: functools.partial(
+            load_translator,
+            lang,
+            model,
+            engine=config.engine,
+            settings=config.decode,
+            target_token=token,
+            cache_dir=config.cache_dir,
+        )
+        for lang, (model, token) in models.items()
+    }
+
+
 def translate_all(config, models, english, work, timings, on_shard) -> tuple[dict, dict, dict]:
     """lang -> {split: translations}; lang -> engine provenance; what ran the units."""
     from common.progress import progress
-    from xfever.translate import load_translator
 
     edit = english.splits[EDIT_SPLIT]
     texts = {EDIT_SPLIT: [c.claim for c in edit]}
@@ -41,16 +63,9 @@ def translate_all(config, models, english, work, timings, on_shard) -> tuple[dic
         return _translate_distributed(config, models, texts, work, timings, on_shard)
     translations: dict[str, dict[str, list[str]]] = {}
     engines: dict[str, dict[str, Any]] = {}
-    for lang, (model, token) in models.items():
-        load = lambda lang=lang, model=model, token=token: load_translator(  # noqa: E731
-            lang,
-            model,
-            engine=config.engine,
-            settings=config.decode,
-            target_token=token,
-            cache_dir=config.cache_dir,
-        )
-        lazy = LazyTranslator(work, lang, load)
+    loaders = translator_loaders(config, models)
+    for lang, (model, _token) in models.items():
+        lazy = LazyTranslator(work, lang, loaders[lang])
         total = sum(len(t) for t in texts.values())
         with (
             timings.time(f"translate_{lang}"),
