@@ -15,17 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-def rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+from process_meters import count_checkpoint_bytes, rss_bytes  # benchmarks/ (the script's folder)
 
 
 class View:
@@ -68,15 +64,7 @@ def child(rows: int, folders: int, hidden: int, every: int) -> dict:
     from harness.protocol.run_dir import RunIdentity
     from harness.report.scoring import RowRecords
 
-    written = {"bytes": 0}
-    real_replace = os.replace
-
-    def counting(src, dst, *a, **k):
-        if f"{os.sep}checkpoint{os.sep}" in str(dst):
-            written["bytes"] += os.path.getsize(src)
-        return real_replace(src, dst, *a, **k)
-
-    os.replace = counting
+    written = count_checkpoint_bytes()
     view, editor = View(hidden), Editor()
     memory = Memory(torch.randn(1000, hidden), index=False)
     identity = RunIdentity({"seed": 0}, "model", "dataset", "editor")
@@ -85,7 +73,7 @@ def child(rows: int, folders: int, hidden: int, every: int) -> dict:
         ckpt = Checkpointer(tmp, identity, every)
         snapshot = Snapshot(view, "last_ffn")
         ckpt.snapshot = snapshot
-        cpu, start_rss = 0.0, rss()
+        cpu, start_rss = 0.0, rss_bytes()
         clock = time.process_time()
         ckpt.open()
         cpu += time.process_time() - clock
@@ -109,7 +97,7 @@ def child(rows: int, folders: int, hidden: int, every: int) -> dict:
             ckpt.folder_done(result)
             cpu += time.process_time() - clock
         ckpt.close()
-        growth = rss() - start_rss
+        growth = rss_bytes() - start_rss
     report = {"rows": rows, "folders": folders, "checkpoint_cpu_s": round(cpu, 3)}
     return report | {
         "checkpoint_mb": round(written["bytes"] / 2**20, 1),

@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from process_meters import count_checkpoint_bytes, rss_bytes  # benchmarks/ (the script's folder)
+
 SIZES = {"train": 84_000, "validation": 1_000, "edit": 10_496, "test": 10_444}
 LANGS = ("de", "fr", "es", "id", "ja")
 
@@ -56,11 +58,6 @@ def build(root: Path) -> tuple[Path, Path]:
     texts = [r["input"] for r in rows[:5000]]
     make_tiny_bert(model, texts, hidden_size=64, intermediate_size=128, max_position_embeddings=64)
     return data, model
-
-
-def rss_now() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 class Meter:
@@ -92,26 +89,18 @@ def child(args: argparse.Namespace) -> None:
     from harness.protocol import checkpoint, folders, run
 
     meter = Meter()
-    written = {"bytes": 0}
-    real_replace = os.replace
-
-    def counting_replace(src, dst, *a, **k):
-        if f"{os.sep}checkpoint{os.sep}" in str(dst):
-            written["bytes"] += os.path.getsize(src)
-        return real_replace(src, dst, *a, **k)
-
-    os.replace = counting_replace
+    written = count_checkpoint_bytes()
     for name in ("open", "step", "folder_done"):
         meter.wrap(checkpoint.Checkpointer, name, "checkpointing")
     meter.wrap(folders, "score_rows", "folder_scoring")
     real_run_folders = run.run_folders
 
     def run_folders(*a, **k):
-        meter.rss["edit_start"], cpu = rss_now(), time.process_time()
+        meter.rss["edit_start"], cpu = rss_bytes(), time.process_time()
         try:
             return real_run_folders(*a, **k)
         finally:
-            meter.rss["edit_end"] = rss_now()
+            meter.rss["edit_end"] = rss_bytes()
             meter.cpu["editing"] = time.process_time() - cpu
 
     run.run_folders = run_folders
